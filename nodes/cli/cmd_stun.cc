@@ -1,0 +1,7 @@
+#include "nodes/cli/commands.h"
+
+namespace warren::cli {
+
+void add_stun_commands(CLI::App& /*app*/, int& /*exit_code*/) {}
+
+}  // namespace warren::cli
