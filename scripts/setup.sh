@@ -13,7 +13,9 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-pytest
   # real peers and network tools used by the interop tests
-  coturn nftables iproute2 iputils-ping
+  coturn nftables conntrack iproute2 iputils-ping procps
+  # pcap decoding in tests (Wireshark's dissectors, so "opens in Wireshark" is checked, not assumed)
+  tshark
 )
 
 missing=()
@@ -36,5 +38,10 @@ export DEBIAN_FRONTEND=noninteractive
 if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -n1)" ]; then
   $SUDO apt-get update -qq
 fi
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
+  # Lists younger than a day can still name versions the mirror no longer has.
+  echo "setup: install failed; refreshing package lists and retrying once"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
 echo "setup: done"

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "nat-models/ipv6_firewall.h"
 #include "nat-models/nat_config.h"
 #include "nodes/net/ip_address.h"
 #include "nodes/net/prefix.h"
@@ -47,6 +48,9 @@ struct Node {
   std::vector<Route> routes;        // static routes for both families
   std::string site;                 // the site preset this node was expanded from, if any
   std::string group;                // the group it was expanded from, if any
+  // The NAT whose inside realm this node sits in (for a NAT: the realm of its outside
+  // address); -1 for the public realm.
+  int realm_nat = -1;
 
   // NAT only.
   std::optional<nat::NatConfig> nat;  // external_addresses filled with the outside address
@@ -54,8 +58,12 @@ struct Node {
   bool ipv6_firewall = false;          // forwards IPv6 through an RFC 6092 stateful firewall
   std::optional<Prefix> lan_ipv4;      // the realm behind it (192.168.x.0/24, 100.64.0.0/10)
   std::optional<Prefix> lan_ipv6;
+  nat::FirewallConfig firewall;        // used when ipv6_firewall
 
   bool has(Family f) const;
+  // A NAT's own address on its inside links: host 1 of lan_ipv4 / lan_ipv6 (192.168.N.1,
+  // 100.64.0.1, 2001:db8:K::1); nullopt for other nodes or a family the NAT does not carry.
+  std::optional<IpAddress> inside_address(Family f) const;
 };
 
 struct Topology {
@@ -63,6 +71,7 @@ struct Topology {
   std::vector<Node> nodes;
   std::vector<Link> links;
 
+  // Linear in the number of nodes; callers resolving many names should build their own index.
   std::optional<int> find(std::string_view name) const;
   // The NATs between `node` and the public realm, innermost first; empty for a public node.
   std::vector<int> nat_chain(int node) const;

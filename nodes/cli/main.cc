@@ -16,6 +16,14 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // CLI11 checks "a subcommand is required" before it complains about unexpected words, so
+    // a misspelt command would otherwise be reported as a missing one.
+    const auto unexpected = app.remaining(true);
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && !unexpected.empty()) {
+      std::cerr << "error: unknown command \"" << unexpected.front()
+                << "\"; run with --help to list the commands\n";
+      return 2;
+    }
     return app.exit(e) == 0 ? 0 : 2;
   }
   return exit_code;
