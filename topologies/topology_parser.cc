@@ -67,7 +67,10 @@ struct SiteSpec {
   LinkParams link;
   LinkParams lan_link;
   LinkParams cgnat_link;
-  nlohmann::json nat_override;  // null or an object
+  // The generated NATs' behaviour, built once per site or group: the innermost NAT's preset
+  // with the file's "nat" overrides, and for "double-nat" the outer CGNAT's.
+  nat::NatConfig inner_nat;
+  nat::NatConfig outer_nat;
 };
 
 struct PendingLink {
@@ -99,6 +102,7 @@ class Parser {
   Result<nat::NatConfig> nat_from_json(const json& obj, const std::string& where) const;
   Result<SiteSpec> parse_site(const json& obj, const std::string& where) const;
   Status parse_node(const json& n, size_t i);
+  Status parse_nat(const json& n, const std::string& where, Node node);
   Status parse_group(const json& g, size_t i);
   Status expand_site(Node host, const SiteSpec& site, const std::string& where);
   Status check_capacity(size_t more, const std::string& where) const;
@@ -243,6 +247,8 @@ Result<SiteSpec> Parser::parse_site(const json& obj, const std::string& where) c
     return error_at(at(where + ".cgnat_link"),
                     "only a \"double-nat\" site has a link between two NATs; remove this key");
   }
+  if (spec.site == "public") return spec;
+  json inner = {{"preset", spec.site == "double-nat" ? "port-restricted-cone" : spec.site}};
   if (auto it = obj.find("nat"); it != obj.end()) {
     if (!it->is_object()) {
       return error_at(at(where + ".nat"),
@@ -253,7 +259,17 @@ Result<SiteSpec> Parser::parse_site(const json& obj, const std::string& where) c
                       "a site's NAT preset comes from \"site\"; choose the site instead, or "
                       "override single parameters here");
     }
-    spec.nat_override = *it;
+    for (auto k = it->begin(); k != it->end(); ++k) inner[k.key()] = k.value();
+  }
+  auto inner_nat = nat_from_json(inner, where + ".nat");
+  if (!inner_nat) return inner_nat.error();
+  spec.inner_nat = std::move(*inner_nat);
+  if (spec.site == "double-nat") {
+    // RFC 6888: the carrier-grade NAT keeps endpoint-independent mapping and filtering that
+    // depends on the address and port, like the home NAT inside it.
+    auto outer_nat = nat::nat_preset("cgnat");
+    if (!outer_nat) return error_at(at(where), outer_nat.error().message);
+    spec.outer_nat = std::move(*outer_nat);
   }
   return spec;
 }
@@ -286,14 +302,7 @@ Status Parser::expand_site(Node host, const SiteSpec& site, const std::string& w
     return Status::success();
   }
   // A generated NAT forwards IPv6 exactly when the host behind it wants IPv6.
-  auto make_nat = [&](const std::string& name, const std::string& preset,
-                      const json& override) -> Result<Node> {
-    json cfg = {{"preset", preset}};
-    if (override.is_object()) {
-      for (auto it = override.begin(); it != override.end(); ++it) cfg[it.key()] = it.value();
-    }
-    auto config = nat_from_json(cfg, where + ".nat");
-    if (!config) return config.error();
+  auto make_nat = [&](const std::string& name, const nat::NatConfig& config) {
     Node n;
     n.name = name;
     n.kind = NodeKind::nat;
@@ -301,28 +310,22 @@ Status Parser::expand_site(Node host, const SiteSpec& site, const std::string& w
         v6 ? std::vector<Family>{Family::ipv4, Family::ipv6} : std::vector<Family>{Family::ipv4};
     n.site = site.site;
     n.group = group;
-    n.nat = std::move(*config);
+    n.nat = config;
     n.ipv6_firewall = v6;
     return n;
   };
   std::string nat_where =
       where + " (site " + in_quotes(site.site) + " of " + in_quotes(host_name) + ")";
-  std::string home_preset = site.site == "double-nat" ? "port-restricted-cone" : site.site;
-  auto home = make_nat(host_name + "-nat", home_preset, site.nat_override);
-  if (!home) return home.error();
-  int n = add_node(std::move(*home), nat_where,
-                   is_cgnat_preset(home_preset) ? LanStyle::cgnat : LanStyle::home, false);
+  LanStyle inner_style = is_cgnat_preset(site.inner_nat.preset) ? LanStyle::cgnat : LanStyle::home;
+  int n = add_node(make_nat(host_name + "-nat", site.inner_nat), nat_where, inner_style, false);
   generated_.push_back({h, n, "", site.lan_link, nat_where});
   if (site.site != "double-nat") {
     generated_.push_back({n, -1, site.uplink, site.link, uplink_where});
     outsides_.push_back({n, site.uplink, uplink_where});
     return Status::success();
   }
-  // RFC 6888: the carrier-grade NAT keeps endpoint-independent mapping and filtering that
-  // depends on the address and port, like the home NAT inside it.
-  auto cgnat = make_nat(host_name + "-cgnat", "cgnat", json());
-  if (!cgnat) return cgnat.error();
-  int c = add_node(std::move(*cgnat), nat_where, LanStyle::cgnat, false);
+  int c =
+      add_node(make_nat(host_name + "-cgnat", site.outer_nat), nat_where, LanStyle::cgnat, false);
   generated_.push_back({n, c, "", site.cgnat_link, nat_where});
   outsides_.push_back({n, s_.topology.nodes[static_cast<size_t>(c)].name, nat_where});
   generated_.push_back({c, -1, site.uplink, site.link, uplink_where});
@@ -378,6 +381,11 @@ Status Parser::parse_node(const json& n, size_t i) {
                                              "; use \"host\", \"router\" or \"nat\"");
   }
   node.kind = NodeKind::nat;
+  return parse_nat(n, where, std::move(node));
+}
+
+Status Parser::parse_nat(const json& n, const std::string& where, Node node) {
+  const std::string name = node.name;
   if (Status st = check_keys(n, at(where), concat(kCommonNodeKeys, kNatKeys), kSiteKeys,
                              "does not apply to a nat (sites are for hosts)");
       !st) {
@@ -385,12 +393,12 @@ Status Parser::parse_node(const json& n, size_t i) {
   }
   auto outside = required_string(n, "outside", at(where));
   if (!outside) {
-    return error_at(at(where), "NAT " + in_quotes(*name) +
+    return error_at(at(where), "NAT " + in_quotes(name) +
                                    " needs \"outside\": the neighbour on its outside link");
   }
   auto nat_it = n.find("nat");
   if (nat_it == n.end()) {
-    return error_at(at(where), "NAT " + in_quotes(*name) +
+    return error_at(at(where), "NAT " + in_quotes(name) +
                                    " needs \"nat\", e.g. {\"preset\": \"port-restricted-cone\"}");
   }
   auto config = nat_from_json(*nat_it, where + ".nat");

@@ -1,6 +1,8 @@
 // A reliable, ordered byte stream (TCP in every backend) and a listener that accepts them.
-// Ownership: whoever holds the unique_ptr owns the connection; destroying a Stream aborts it
-// and guarantees no handler runs afterwards. Handlers may destroy the Stream.
+// Ownership: whoever holds the unique_ptr owns the connection. Destroying a Stream guarantees
+// no handler runs afterwards; it aborts (resets) the connection unless close() came first, in
+// which case the queued bytes still flush ("close, then drop" loses nothing). Handlers may
+// destroy the Stream.
 #pragma once
 
 #include <functional>
@@ -29,8 +31,8 @@ class Stream {
   virtual Status write(ByteView data) = 0;
   // Bytes written but not yet handed to the network: protocol code uses it to bound queues.
   virtual size_t pending_write_bytes() const = 0;
-  // Graceful close: queued bytes are flushed, then the stream is shut down. No handler runs
-  // after close().
+  // Graceful close: queued bytes are flushed, then the stream is shut down, even if the Stream
+  // object is destroyed right after. No handler runs after close().
   virtual void close() = 0;
   virtual bool connected() const = 0;
   virtual Endpoint local_endpoint() const = 0;

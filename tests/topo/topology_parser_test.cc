@@ -197,6 +197,24 @@ TEST(TopologyParser, SiteKeysAreCheckedAgainstTheSite) {
               HasSubstr("t.json: nodes[0].link: only a host with a \"site\""));
 }
 
+TEST(TopologyParser, BadSiteNatOverrideNamesTheGroupOnce) {
+  EXPECT_THAT(load_error(R"({"nodes": [{"name": "core", "kind": "router"}],
+      "groups": [{"name": "g", "count": 5, "site": "full-cone", "uplink": "core",
+                  "nat": {"udp_timeout_s": 0}}]})"),
+              HasSubstr("t.json: groups[0].nat: NAT config key \"udp_timeout_s\""));
+}
+
+TEST(TopologyParser, GroupMembersShareTheOverriddenConfig) {
+  Topology t = load(R"({"nodes": [{"name": "core", "kind": "router"}],
+      "groups": [{"name": "g", "count": 2, "site": "full-cone", "uplink": "core",
+                  "nat": {"udp_timeout_s": 30, "ports": "sequential"}}]})");
+  for (const char* n : {"g-1-nat", "g-2-nat"}) {
+    EXPECT_EQ(node(t, n).nat->udp_timeout, Duration::seconds(30)) << n;
+    EXPECT_EQ(node(t, n).nat->ports, nat::PortAssignment::sequential) << n;
+    EXPECT_EQ(node(t, n).nat->filtering, nat::Behaviour::endpoint_independent) << n;
+  }
+}
+
 TEST(TopologyParser, SiteExpandsIntoHostNatAndLinks) {
   Topology t = load(R"({"link_defaults": {"delay_ms": 5, "rate_mbps": 100},
       "nodes": [{"name": "core", "kind": "router"},
