@@ -92,6 +92,31 @@ std::string render_markdown(const ordered_json& report) {
       }
     }
   }
+  const ordered_json events = report.value("events", ordered_json::array());
+  if (!events.empty()) {
+    md << "\n## Events\n\n| at (s) | action | node | peer |\n|---|---|---|---|\n";
+    for (const auto& e : events) {
+      md << "| " << str(e.value("at_s", ordered_json())) << " | " << str(e.value("action", ordered_json()))
+         << " | " << str(e.value("node", ordered_json())) << " | " << str(e.value("peer", ordered_json()))
+         << " |\n";
+    }
+  }
+  const ordered_json nats = report.value("nats", ordered_json::array());
+  if (!nats.empty()) {
+    md << "\n## NAT counters\n\n| NAT | site | out | in | hairpinned | IPv6 forwarded | drops |\n"
+          "|---|---|---|---|---|---|---|\n";
+    for (const auto& n : nats) {
+      std::string drops;
+      for (auto it = n["drops"].begin(); it != n["drops"].end(); ++it) {
+        drops += (drops.empty() ? "" : ", ") + it.key() + " " + str(it.value());
+      }
+      md << "| " << str(n.value("node", ordered_json())) << " | " << str(n.value("preset", ordered_json()))
+         << " | " << str(n.value("translated_outbound", ordered_json())) << " | "
+         << str(n.value("translated_inbound", ordered_json())) << " | " << str(n.value("hairpinned", ordered_json()))
+         << " | " << str(n.value("forwarded_ipv6", ordered_json())) << " | " << (drops.empty() ? "none" : drops)
+         << " |\n";
+    }
+  }
   if (report.contains("summary")) {
     md << "\n## Summary\n\n| measure | value |\n|---|---|\n";
     for (auto it = report["summary"].begin(); it != report["summary"].end(); ++it) {

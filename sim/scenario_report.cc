@@ -41,9 +41,12 @@ bool behind_ipv6_firewall(const topo::Topology& t, int node) {
   return false;
 }
 
+// The site preset a node was expanded from; else, for a NAT, the preset its behaviour started
+// from; else "public" for a host with no NAT in front and "custom" for anything hand-built.
 std::string preset_of(const topo::Topology& t, int node) {
   const topo::Node& n = t.nodes[node];
   if (!n.site.empty()) return n.site;
+  if (n.kind == topo::NodeKind::nat) return n.nat && !n.nat->preset.empty() ? n.nat->preset : "custom";
   return t.nat_chain(node).empty() ? "public" : "custom";
 }
 
