@@ -9,17 +9,6 @@
 namespace warren::nat {
 namespace {
 
-constexpr Timestamp kNever = Timestamp::from_ns(INT64_MAX);
-
-struct FlowKey {
-  Protocol proto;
-  Endpoint inside;
-  Endpoint remote;
-  bool operator<(const FlowKey& o) const {
-    return std::tie(proto, inside, remote) < std::tie(o.proto, o.inside, o.remote);
-  }
-};
-
 struct FlowState {
   Timestamp last;
   TcpConnection tcp;

@@ -14,18 +14,9 @@ namespace {
 // finds the free port or proves exhaustion.
 constexpr int kRandomPortAttempts = 32;
 
-constexpr Timestamp kNever = Timestamp::from_ns(INT64_MAX);
-
 // Mappings are keyed by what the mapping behaviour says distinguishes them: the remote part
 // is zeroed (EIM) or keeps only the address (ADM) or the whole endpoint (APDM).
-struct MappingKey {
-  Protocol proto;
-  Endpoint inside;
-  Endpoint remote;
-  bool operator<(const MappingKey& o) const {
-    return std::tie(proto, inside, remote) < std::tie(o.proto, o.inside, o.remote);
-  }
-};
+using MappingKey = FlowKey;
 
 // An external (address, port) for one protocol; at most one mapping owns it (REQ-3).
 struct ExternalKey {
