@@ -1,17 +1,13 @@
 #include "nodes/net/rng.h"
 
+#include "nodes/net/sodium_once.h"
+
 #include <sodium.h>
 
 #include <cstring>
-#include <stdexcept>
 
 namespace warren {
 namespace {
-
-void ensure_sodium() {
-  // sodium_init is idempotent and thread-safe; -1 means the library is unusable.
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
-}
 
 std::array<uint8_t, 32> derive_key(const uint8_t* parent, size_t parent_size,
                                    std::string_view label) {
