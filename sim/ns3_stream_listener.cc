@@ -95,19 +95,9 @@ Result<std::unique_ptr<StreamListener>> Ns3StreamListener::Open(ns3::Ptr<ns3::No
   // Accepted sockets are forks of this one and inherit the segment size.
   socket->SetAttribute("SegmentSize", ns3::UintegerValue(kTcpSegmentBytes));
   if (socket->Bind(to_ns3_socket_address(bind)) < 0 || socket->Listen() < 0) {
-    auto error = socket->GetErrno();
-    socket->Close();
-    std::string hint = error == ns3::Socket::ERROR_ADDRINUSE
-                           ? ": pick another port or close the listener holding it"
-                           : "";
-    return make_error("cannot listen on TCP " + bind.to_string() + ": " +
-                      DescribeSocketError(error) + hint);
+    return BindFailure(socket, "listen on TCP", bind, "listener");
   }
-  ns3::Address name;
-  socket->GetSockName(name);
-  Endpoint local = bind;
-  if (auto bound = from_ns3_socket_address(name)) local.port = bound->port;
-  auto core = ns3::Create<Core>(socket, local);
+  auto core = ns3::Create<Core>(socket, BoundEndpoint(socket, bind));
   core->Attach();
   return std::unique_ptr<StreamListener>(new Ns3StreamListener(core));
 }

@@ -93,20 +93,10 @@ Result<std::unique_ptr<UdpSocket>> Ns3UdpSocket::Open(ns3::Ptr<ns3::Node> node,
   ns3::Ptr<ns3::Socket> socket =
       ns3::Socket::CreateSocket(node, ns3::UdpSocketFactory::GetTypeId());
   if (socket->Bind(to_ns3_socket_address(bind)) < 0) {
-    auto error = socket->GetErrno();
-    socket->Close();
-    std::string hint = error == ns3::Socket::ERROR_ADDRINUSE
-                           ? ": pick another port or close the socket holding it"
-                           : "";
-    return make_error("cannot bind UDP " + bind.to_string() + ": " + DescribeSocketError(error) +
-                      hint);
+    return BindFailure(socket, "bind UDP", bind, "socket");
   }
   socket->SetRecvPktInfo(true);
-  ns3::Address name;
-  socket->GetSockName(name);
-  Endpoint local = bind;
-  if (auto bound = from_ns3_socket_address(name)) local.port = bound->port;
-  auto core = ns3::Create<Core>(socket, local);
+  auto core = ns3::Create<Core>(socket, BoundEndpoint(socket, bind));
   core->Attach();
   return std::unique_ptr<UdpSocket>(new Ns3UdpSocket(core));
 }

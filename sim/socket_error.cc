@@ -1,5 +1,7 @@
 #include "sim/socket_error.h"
 
+#include "nat-models/ns3/ns3_address.h"
+
 namespace warren::sim {
 
 const char* DescribeSocketError(ns3::Socket::SocketErrno error) {
@@ -36,6 +38,25 @@ const char* DescribeSocketError(ns3::Socket::SocketErrno error) {
       break;
   }
   return "unknown socket error";
+}
+
+Error BindFailure(ns3::Ptr<ns3::Socket> socket, const std::string& what, const Endpoint& bind,
+                  const std::string& holder) {
+  auto error = socket->GetErrno();
+  socket->Close();
+  std::string hint = error == ns3::Socket::ERROR_ADDRINUSE
+                         ? ": pick another port or close the " + holder + " holding it"
+                         : "";
+  return make_error("cannot " + what + " " + bind.to_string() + ": " + DescribeSocketError(error) +
+                    hint);
+}
+
+Endpoint BoundEndpoint(ns3::Ptr<ns3::Socket> socket, const Endpoint& bind) {
+  ns3::Address name;
+  socket->GetSockName(name);
+  Endpoint local = bind;
+  if (auto bound = from_ns3_socket_address(name)) local.port = bound->port;
+  return local;
 }
 
 }  // namespace warren::sim
