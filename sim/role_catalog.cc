@@ -1,5 +1,7 @@
 #include "sim/role_catalog.h"
 
+#include "nodes/common/json_checks.h"
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -8,41 +10,29 @@ namespace warren::sim {
 namespace {
 
 using nlohmann::json;
+using namespace json_checks;  // NOLINT: role validation is built from these checks
 
 constexpr uint16_t kDefaultStunPort = 3478;  // RFC 8489 section 9
-
-Error err(const std::string& where, const std::string& what) { return make_error(where + ": " + what); }
-
-Status only_keys(const json& params, const std::string& where, std::initializer_list<const char*> allowed) {
-  for (auto it = params.begin(); it != params.end(); ++it) {
-    if (std::none_of(allowed.begin(), allowed.end(), [&](const char* k) { return it.key() == k; })) {
-      std::string list = "start_s";
-      for (const char* k : allowed) list += std::string(", ") + k;
-      return err(where, "unknown key \"" + it.key() + "\" (this role takes: role, nodes, " + list + ")");
-    }
-  }
-  return Status::success();
-}
 
 Result<uint16_t> port_param(const json& params, const std::string& where) {
   if (!params.contains("port")) return kDefaultStunPort;
   const json& p = params.at("port");
   if (!p.is_number_integer() || p.get<int64_t>() < 1 || p.get<int64_t>() > 65535) {
-    return err(where + ".port", "must be an integer port 1..65535");
+    return error_at(where + ".port", "must be an integer port 1..65535");
   }
   return static_cast<uint16_t>(p.get<int64_t>());
 }
 
 Result<std::vector<PlacedRole>> place_stun_server(const Scenario& sc, const RoleSpec& spec,
                                                   const std::string& where) {
-  if (Status s = only_keys(spec.params, where, {"port"}); !s) return s.error();
+  if (Status s = check_keys(spec.params, where, {"port"}); !s) return s.error();
   auto port = port_param(spec.params, where);
   if (!port) return port.error();
   std::vector<PlacedRole> placed;
   for (const std::string& name : spec.nodes) {
     int idx = *sc.topology.find(name);
     const topo::Node& node = sc.topology.nodes[idx];
-    if (node.kind != topo::NodeKind::host) return err(where, "\"" + name + "\" is not a host");
+    if (node.kind != topo::NodeKind::host) return error_at(where, "\"" + name + "\" is not a host");
     std::vector<Endpoint> listen;
     for (Family f : node.families) listen.emplace_back(IpAddress::any(f), *port);
     PlacedRole p{spec.role, idx, spec.start, nullptr};
@@ -61,14 +51,14 @@ Result<std::vector<PlacedRole>> place_stun_server(const Scenario& sc, const Role
 
 Result<std::vector<PlacedRole>> place_stun_client(const Scenario& sc, const RoleSpec& spec,
                                                   RoleRecords& records, const std::string& where) {
-  if (Status s = only_keys(spec.params, where, {"servers", "port", "interval_s", "rto_ms", "max_transmissions"}); !s) {
+  if (Status s = check_keys(spec.params, where, {"servers", "port", "interval_s", "rto_ms", "max_transmissions"}); !s) {
     return s.error();
   }
   StunRetransmitOptions retransmit;
   if (spec.params.contains("rto_ms")) {
     const json& v = spec.params.at("rto_ms");
     if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 60000) {
-      return err(where + ".rto_ms", "must be an integer of milliseconds, 1..60000 (RFC 8489 default: 500)");
+      return error_at(where + ".rto_ms", "must be an integer of milliseconds, 1..60000 (RFC 8489 default: 500)");
     }
     retransmit.initial_rto = Duration::milliseconds(v.get<int64_t>());
   }
@@ -76,7 +66,7 @@ Result<std::vector<PlacedRole>> place_stun_client(const Scenario& sc, const Role
     const json& v = spec.params.at("max_transmissions");
     if (!v.is_number_integer() || v.get<int64_t>() < 1 ||
         v.get<int64_t>() > StunRetransmitOptions::kMaxTransmissionsLimit) {
-      return err(where + ".max_transmissions", "must be an integer 1.." +
+      return error_at(where + ".max_transmissions", "must be an integer 1.." +
                      std::to_string(StunRetransmitOptions::kMaxTransmissionsLimit) + " (RFC 8489 default: 7)");
     }
     retransmit.max_transmissions = static_cast<int>(v.get<int64_t>());
@@ -85,12 +75,12 @@ Result<std::vector<PlacedRole>> place_stun_client(const Scenario& sc, const Role
   if (!port) return port.error();
   if (!spec.params.contains("servers") || !spec.params.at("servers").is_array() ||
       spec.params.at("servers").empty()) {
-    return err(where, "needs \"servers\": a list of STUN server node names");
+    return error_at(where, "needs \"servers\": a list of STUN server node names");
   }
   std::vector<int> servers;
   for (const json& s : spec.params.at("servers")) {
     if (!s.is_string() || !sc.topology.find(s.get<std::string>())) {
-      return err(where + ".servers", "unknown node " + s.dump());
+      return error_at(where + ".servers", "unknown node " + s.dump());
     }
     servers.push_back(*sc.topology.find(s.get<std::string>()));
   }
@@ -98,7 +88,7 @@ Result<std::vector<PlacedRole>> place_stun_client(const Scenario& sc, const Role
   if (spec.params.contains("interval_s")) {
     const json& v = spec.params.at("interval_s");
     if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0) {
-      return err(where + ".interval_s", "must be a non-negative number of seconds (0: probe once)");
+      return error_at(where + ".interval_s", "must be a non-negative number of seconds (0: probe once)");
     }
     interval = Duration::nanoseconds(static_cast<int64_t>(std::llround(v.get<double>() * 1e9)));
   }
@@ -106,7 +96,7 @@ Result<std::vector<PlacedRole>> place_stun_client(const Scenario& sc, const Role
   for (const std::string& name : spec.nodes) {
     int idx = *sc.topology.find(name);
     const topo::Node& node = sc.topology.nodes[idx];
-    if (node.kind != topo::NodeKind::host) return err(where, "\"" + name + "\" is not a host");
+    if (node.kind != topo::NodeKind::host) return error_at(where, "\"" + name + "\" is not a host");
     // Every family the client has, every server that has it: mapping inference compares
     // answers to one socket per family.
     std::vector<StunServerSpec> specs;
@@ -118,7 +108,7 @@ Result<std::vector<PlacedRole>> place_stun_client(const Scenario& sc, const Role
       }
     }
     if (specs.empty()) {
-      return err(where, "client \"" + name + "\" shares no address family with any of its servers");
+      return error_at(where, "client \"" + name + "\" shares no address family with any of its servers");
     }
     StunClientRecord* record = &records.stun_clients[name];
     PlacedRole p{spec.role, idx, spec.start, nullptr};
@@ -143,7 +133,7 @@ Result<std::vector<PlacedRole>> place_roles(const Scenario& sc, RoleRecords& rec
     } else if (spec.role == "stun-client") {
       placed = place_stun_client(sc, spec, records, where);
     } else {
-      return err(where + ".role", "unknown role \"" + spec.role + "\" (known: stun-server, stun-client)");
+      return error_at(where + ".role", "unknown role \"" + spec.role + "\" (known: stun-server, stun-client)");
     }
     if (!placed) return placed.error();
     for (auto& p : *placed) all.push_back(std::move(p));

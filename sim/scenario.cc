@@ -6,68 +6,49 @@
 #include <set>
 #include <sstream>
 
+#include "nodes/common/json_checks.h"
 #include "topologies/topology_loader.h"
 
 namespace warren::sim {
 namespace {
 
 using nlohmann::json;
+using namespace json_checks;  // NOLINT: scenario validation is built from these checks
 
 const char* const kActions[] = {"start", "stop", "link-down", "link-up", "nat-flush"};
 
-Error err(const std::string& where, const std::string& what) { return make_error(where + ": " + what); }
-
-Status check_keys(const json& obj, const std::string& where, std::initializer_list<const char*> allowed) {
-  for (auto it = obj.begin(); it != obj.end(); ++it) {
-    bool known = std::any_of(allowed.begin(), allowed.end(),
-                             [&](const char* k) { return it.key() == k; });
-    if (!known) {
-      std::string list;
-      for (const char* k : allowed) list += std::string(list.empty() ? "" : ", ") + k;
-      return err(where, "unknown key \"" + it.key() + "\" (expected one of: " + list + ")");
-    }
-  }
-  return Status::success();
-}
-
 Result<Duration> seconds_at(const json& obj, const char* key, const std::string& where) {
   const json& v = obj.at(key);
-  if (!v.is_number()) return err(where + "." + key, "must be a number of seconds");
+  if (!v.is_number()) return error_at(where + "." + key, "must be a number of seconds");
   double s = v.get<double>();
   if (!std::isfinite(s) || s < 0 || s > static_cast<double>(kMaxScenarioDurationSeconds)) {
-    return err(where + "." + key, "must be between 0 and " +
+    return error_at(where + "." + key, "must be between 0 and " +
                                       std::to_string(kMaxScenarioDurationSeconds) + " seconds");
   }
   return Duration::nanoseconds(static_cast<int64_t>(std::llround(s * 1e9)));
 }
 
-Result<std::string> string_at(const json& obj, const char* key, const std::string& where) {
-  if (!obj.contains(key)) return err(where, std::string("missing \"") + key + "\"");
-  if (!obj.at(key).is_string()) return err(where + "." + key, "must be a string");
-  return obj.at(key).get<std::string>();
-}
-
 Status check_node(const topo::Topology& t, const std::string& name, const std::string& where) {
   if (t.find(name)) return Status::success();
-  return err(where, "unknown node \"" + name + "\" (not in topology \"" + t.name + "\")");
+  return error_at(where, "unknown node \"" + name + "\" (not in topology \"" + t.name + "\")");
 }
 
 Result<RoleSpec> parse_role(const json& r, const std::string& where, const topo::Topology& t) {
-  if (!r.is_object()) return err(where, "must be an object");
+  if (!r.is_object()) return error_at(where, "must be an object");
   RoleSpec spec;
-  auto role = string_at(r, "role", where);
+  auto role = required_string(r, "role", where);
   if (!role) return role.error();
   spec.role = *role;
   if (!r.contains("nodes") || !r.at("nodes").is_array() || r.at("nodes").empty()) {
-    return err(where, "needs \"nodes\": a non-empty list of node names");
+    return error_at(where, "needs \"nodes\": a non-empty list of node names");
   }
   std::set<std::string> seen;
   for (size_t i = 0; i < r.at("nodes").size(); ++i) {
     const json& n = r.at("nodes")[i];
     std::string w = where + ".nodes[" + std::to_string(i) + "]";
-    if (!n.is_string()) return err(w, "must be a node name");
+    if (!n.is_string()) return error_at(w, "must be a node name");
     if (Status s = check_node(t, n.get<std::string>(), w); !s) return s.error();
-    if (!seen.insert(n.get<std::string>()).second) return err(w, "node listed twice");
+    if (!seen.insert(n.get<std::string>()).second) return error_at(w, "node listed twice");
     spec.nodes.push_back(n.get<std::string>());
   }
   for (auto it = r.begin(); it != r.end(); ++it) {
@@ -84,42 +65,42 @@ Result<RoleSpec> parse_role(const json& r, const std::string& where, const topo:
 }
 
 Result<ScenarioEvent> parse_event(const json& e, const std::string& where, const topo::Topology& t) {
-  if (!e.is_object()) return err(where, "must be an object");
+  if (!e.is_object()) return error_at(where, "must be an object");
   if (Status s = check_keys(e, where, {"at_s", "action", "node", "peer"}); !s) return s.error();
-  if (!e.contains("at_s")) return err(where, "missing \"at_s\" (when, in simulated seconds)");
+  if (!e.contains("at_s")) return error_at(where, "missing \"at_s\" (when, in simulated seconds)");
   ScenarioEvent ev;
   auto at = seconds_at(e, "at_s", where);
   if (!at) return at.error();
   ev.at = *at;
-  auto action = string_at(e, "action", where);
+  auto action = required_string(e, "action", where);
   if (!action) return action.error();
   auto found = std::find_if(std::begin(kActions), std::end(kActions),
                             [&](const char* a) { return *action == a; });
   if (found == std::end(kActions)) {
-    return err(where + ".action", "unknown action \"" + *action +
+    return error_at(where + ".action", "unknown action \"" + *action +
                                       "\" (one of: start, stop, link-down, link-up, nat-flush)");
   }
   ev.action = static_cast<EventAction>(found - std::begin(kActions));
-  auto node = string_at(e, "node", where);
+  auto node = required_string(e, "node", where);
   if (!node) return node.error();
   ev.node = *node;
   if (Status s = check_node(t, ev.node, where + ".node"); !s) return s.error();
   bool is_link = ev.action == EventAction::link_down || ev.action == EventAction::link_up;
   if (is_link) {
-    auto peer = string_at(e, "peer", where);
-    if (!peer) return err(where, "link events need \"node\" and \"peer\": the two ends of the link");
+    auto peer = required_string(e, "peer", where);
+    if (!peer) return error_at(where, "link events need \"node\" and \"peer\": the two ends of the link");
     ev.peer = *peer;
     if (Status s = check_node(t, ev.peer, where + ".peer"); !s) return s.error();
     int a = *t.find(ev.node), b = *t.find(ev.peer);
     bool linked = std::any_of(t.links.begin(), t.links.end(), [&](const topo::Link& l) {
       return (l.a == a && l.b == b) || (l.a == b && l.b == a);
     });
-    if (!linked) return err(where, "there is no link between \"" + ev.node + "\" and \"" + ev.peer + "\"");
+    if (!linked) return error_at(where, "there is no link between \"" + ev.node + "\" and \"" + ev.peer + "\"");
   } else if (e.contains("peer")) {
-    return err(where + ".peer", std::string("only link events take a peer, not ") + to_string(ev.action));
+    return error_at(where + ".peer", std::string("only link events take a peer, not ") + to_string(ev.action));
   }
   if (ev.action == EventAction::nat_flush && t.nodes[*t.find(ev.node)].kind != topo::NodeKind::nat) {
-    return err(where + ".node", "\"" + ev.node + "\" is not a NAT; nat-flush needs a NAT node");
+    return error_at(where + ".node", "\"" + ev.node + "\" is not a NAT; nat-flush needs a NAT node");
   }
   return ev;
 }
@@ -129,7 +110,7 @@ Result<ScenarioEvent> parse_event(const json& e, const std::string& where, const
 const char* to_string(EventAction a) { return kActions[static_cast<int>(a)]; }
 
 Result<Scenario> parse_scenario(const json& doc, const std::string& source, const std::string& base_dir) {
-  if (!doc.is_object()) return err(source, "a scenario must be a JSON object");
+  if (!doc.is_object()) return error_at(source, "a scenario must be a JSON object");
   if (Status s = check_keys(doc, source, {"name", "description", "topology", "seed", "duration_s",
                                           "roles", "events"});
       !s) {
@@ -137,34 +118,34 @@ Result<Scenario> parse_scenario(const json& doc, const std::string& source, cons
   }
   Scenario sc;
   sc.source = source;
-  auto name = string_at(doc, "name", source);
+  auto name = required_string(doc, "name", source);
   if (!name) return name.error();
   sc.name = *name;
   if (doc.contains("description")) {
-    auto d = string_at(doc, "description", source);
+    auto d = required_string(doc, "description", source);
     if (!d) return d.error();
     sc.description = *d;
   }
-  auto topo_path = string_at(doc, "topology", source);
+  auto topo_path = required_string(doc, "topology", source);
   if (!topo_path) return topo_path.error();
   sc.topology_path = (!topo_path->empty() && (*topo_path)[0] == '/') || base_dir.empty()
                          ? *topo_path
                          : base_dir + "/" + *topo_path;
   auto topology = topo::load_topology_file(sc.topology_path);
-  if (!topology) return err(source + ".topology", topology.error().message);
+  if (!topology) return error_at(source + ".topology", topology.error().message);
   sc.topology = std::move(*topology);
   if (doc.contains("seed")) {
-    if (!doc.at("seed").is_number_unsigned()) return err(source + ".seed", "must be a non-negative integer");
+    if (!doc.at("seed").is_number_unsigned()) return error_at(source + ".seed", "must be a non-negative integer");
     sc.seed = doc.at("seed").get<uint64_t>();
   }
   if (doc.contains("duration_s")) {
     auto d = seconds_at(doc, "duration_s", source);
     if (!d) return d.error();
-    if (*d <= Duration::zero()) return err(source + ".duration_s", "must be positive");
+    if (*d <= Duration::zero()) return error_at(source + ".duration_s", "must be positive");
     sc.duration = *d;
   }
   if (!doc.contains("roles") || !doc.at("roles").is_array()) {
-    return err(source, "needs \"roles\": a list of {\"role\": ..., \"nodes\": [...]}");
+    return error_at(source, "needs \"roles\": a list of {\"role\": ..., \"nodes\": [...]}");
   }
   for (size_t i = 0; i < doc.at("roles").size(); ++i) {
     auto r = parse_role(doc.at("roles")[i], source + ": roles[" + std::to_string(i) + "]", sc.topology);
@@ -172,13 +153,13 @@ Result<Scenario> parse_scenario(const json& doc, const std::string& source, cons
     sc.roles.push_back(std::move(*r));
   }
   if (doc.contains("events")) {
-    if (!doc.at("events").is_array()) return err(source + ".events", "must be a list");
+    if (!doc.at("events").is_array()) return error_at(source + ".events", "must be a list");
     for (size_t i = 0; i < doc.at("events").size(); ++i) {
       std::string where = source + ": events[" + std::to_string(i) + "]";
       auto e = parse_event(doc.at("events")[i], where, sc.topology);
       if (!e) return e.error();
       if (e->at > sc.duration) {
-        return err(where + ".at_s", "is after the end of the run (duration_s " +
+        return error_at(where + ".at_s", "is after the end of the run (duration_s " +
                                         std::to_string(sc.duration.seconds_f()) + ")");
       }
       sc.events.push_back(std::move(*e));

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <array>
 
-#include "topologies/json_checks.h"
+#include "nodes/common/json_checks.h"
 #include "topologies/load_state.h"
 
 namespace warren::topo::detail {
+
+using namespace json_checks;  // NOLINT: the loader is built from these checks
 namespace {
 
 // Public IPv4 comes from the documentation ranges (RFC 5737), then the benchmarking range

@@ -5,10 +5,12 @@
 #include <unordered_map>
 
 #include "nat-models/nat_config_json.h"
-#include "topologies/json_checks.h"
+#include "nodes/common/json_checks.h"
 #include "topologies/load_state.h"
 
 namespace warren::topo::detail {
+
+using namespace json_checks;  // NOLINT: the loader is built from these checks
 namespace {
 
 // A group larger than this is a typo (an extra zero); the public IPv4 ranges would run out

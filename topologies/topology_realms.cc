@@ -5,10 +5,12 @@
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/connected_components.hpp>
 
-#include "topologies/json_checks.h"
+#include "nodes/common/json_checks.h"
 #include "topologies/load_state.h"
 
 namespace warren::topo::detail {
+
+using namespace json_checks;  // NOLINT: the loader is built from these checks
 namespace {
 
 using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS>;

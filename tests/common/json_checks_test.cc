@@ -1,9 +1,9 @@
-#include "topologies/json_checks.h"
+#include "nodes/common/json_checks.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace warren::topo::detail {
+namespace warren::json_checks {
 namespace {
 
 using ::testing::HasSubstr;
@@ -97,4 +97,4 @@ TEST(CheckName, RejectsUnsafeNames) {
 }
 
 }  // namespace
-}  // namespace warren::topo::detail
+}  // namespace warren::json_checks

@@ -13,7 +13,7 @@
 
 #include "nodes/net/result.h"
 
-namespace warren::topo::detail {
+namespace warren::json_checks {
 
 using nlohmann::json;
 
@@ -56,4 +56,4 @@ Result<std::optional<int64_t>> optional_integer(const json& object, const char* 
 constexpr size_t kMaxNameLength = 64;
 Status check_name(const std::string& name, const std::string& where);
 
-}  // namespace warren::topo::detail
+}  // namespace warren::json_checks

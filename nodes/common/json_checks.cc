@@ -1,9 +1,9 @@
-#include "topologies/json_checks.h"
+#include "nodes/common/json_checks.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace warren::topo::detail {
+namespace warren::json_checks {
 namespace {
 
 // Words longer than this are never typos of a key or a name we suggest; bounds the work.
@@ -198,4 +198,4 @@ Status check_name(const std::string& name, const std::string& where) {
   return Status::success();
 }
 
-}  // namespace warren::topo::detail
+}  // namespace warren::json_checks
