@@ -64,6 +64,23 @@ std::string render_markdown(const ordered_json& report) {
        << str(n.value("ipv6_firewall", ordered_json())) << " |\n";
   }
 
+  bool any_control = false;
+  for (const auto& n : nodes) any_control = any_control || n.contains("control");
+  if (any_control) {
+    md << "\n## Control clients\n\n";
+    md << "| node | overlay IPv4 | overlay IPv6 | registered at (s) | peers at end | full maps | deltas | errors |\n";
+    md << "|---|---|---|---|---|---|---|---|\n";
+    for (const auto& n : nodes) {
+      if (!n.contains("control")) continue;
+      const auto& c = n["control"];
+      md << "| " << str(n["name"]) << " | " << str(n.value("overlay_ipv4", ordered_json())) << " | "
+         << str(n.value("overlay_ipv6", ordered_json())) << " | "
+         << str(c.value("registered_s", ordered_json())) << " | " << str(c.value("peers", ordered_json()))
+         << " | " << str(c.value("full_maps", ordered_json())) << " | " << str(c.value("deltas", ordered_json()))
+         << " | " << str(c.value("errors", ordered_json())) << " |\n";
+    }
+  }
+
   bool any_stun = false;
   for (const auto& n : nodes) any_stun = any_stun || n.contains("stun");
   if (any_stun) {

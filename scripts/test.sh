@@ -2,15 +2,18 @@
 # Sets up a Debian 12 machine and runs every warren test, stage by stage, failing fast.
 #
 #   scripts/test.sh                 everything (what README and .ci/run use)
-#   scripts/test.sh --quick         release build + ctest + pytest only (the developer loop)
+#   scripts/test.sh --quick         release build + ctest + pytest only, without the tests
+#                                   marked slow (the developer loop)
 #   scripts/test.sh --only asan,fuzz
 #   scripts/test.sh --skip fuzz
 #
 # Stages, in order:
 #   setup    scripts/setup.sh: install missing Debian packages (idempotent)
 #   release  configure + build $BUILD (RelWithDebInfo), ctest
-#   e2e      pytest tests/e2e against $BUILD/nodes/cli/warren (coturn interop, netns NAT, CLI)
-#   asan     configure + build $BUILD-asan (ASan + UBSan, -O1, asserts on), ctest -LE slow, pytest
+#   e2e      pytest tests/e2e against $BUILD/nodes/cli/warren (coturn interop, netns NAT, CLI,
+#            the 1,000-node scenarios marked slow unless --quick)
+#   asan     configure + build $BUILD-asan (ASan + UBSan, -O1, asserts on), ctest -LE slow,
+#            pytest -m "not slow"
 #   fuzz     configure + build $BUILD-fuzz (clang, libFuzzer, -O1, asserts on), run every *_fuzz target
 #
 # Environment:
@@ -42,6 +45,7 @@ usage() {
 
 # ---- stage selection -------------------------------------------------------------------------
 declare -A selected=()
+quick=0
 for s in "${ALL_STAGES[@]}"; do selected[$s]=1; done
 select_only() {
   for s in "${ALL_STAGES[@]}"; do selected[$s]=0; done
@@ -53,7 +57,7 @@ select_only() {
 }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) select_only setup,release,e2e ;;
+    --quick) select_only setup,release,e2e; quick=1 ;;
     --only) [ $# -ge 2 ] || { echo "test.sh: --only needs a list of stages" >&2; exit 2; }
             select_only "$2"; shift ;;
     --only=*) select_only "${1#--only=}" ;;
@@ -145,13 +149,15 @@ run_ctest() {
 }
 
 # pytest's exit code 5 means nothing was collected: a broken test tree, never a pass.
+# run_pytest BIN [PYTEST ARGS...]
 run_pytest() {
   local bin=$1
+  shift
   [ -x "$bin" ] || fail "the warren binary $bin was not built"
-  echo "+ WARREN_BIN=$bin $PYTHON -m pytest tests/e2e"
+  echo "+ WARREN_BIN=$bin $PYTHON -m pytest tests/e2e $*"
   local rc=0
   WARREN_BIN="$bin" timeout -s INT -k 30 "$E2E_TIMEOUT" \
-    "$PYTHON" -m pytest tests/e2e -ra -p no:cacheprovider || rc=$?
+    "$PYTHON" -m pytest tests/e2e -ra -p no:cacheprovider "$@" || rc=$?
   remove_stale_namespaces
   case $rc in
     0) ;;
@@ -223,7 +229,11 @@ fi
 
 if [ "${selected[e2e]}" = 1 ]; then
   begin_stage e2e "pytest: the warren binary against coturn, Linux NAT in namespaces, CLI"
-  run_pytest "$ROOT/$BUILD/nodes/cli/warren"
+  if [ "$quick" = 1 ]; then
+    run_pytest "$ROOT/$BUILD/nodes/cli/warren" -m "not slow"
+  else
+    run_pytest "$ROOT/$BUILD/nodes/cli/warren"
+  fi
   end_stage
 fi
 
@@ -233,7 +243,7 @@ if [ "${selected[asan]}" = 1 ]; then
     -DWARREN_SANITIZE=ON -DWARREN_FUZZ=OFF -DWARREN_TESTS=ON -DWARREN_BENCH=OFF
   sanitizer_env
   run_ctest "$BUILD_ASAN" -LE slow
-  run_pytest "$ROOT/$BUILD_ASAN/nodes/cli/warren"
+  run_pytest "$ROOT/$BUILD_ASAN/nodes/cli/warren" -m "not slow"
   end_stage
 fi
 

@@ -1,6 +1,7 @@
 #include "sim/role_catalog.h"
 
 #include "nodes/common/json_checks.h"
+#include "sim/control_placement.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,6 +14,8 @@ using nlohmann::json;
 using namespace json_checks;  // NOLINT: role validation is built from these checks
 
 constexpr uint16_t kDefaultStunPort = 3478;  // RFC 8489 section 9
+const std::vector<std::string> kKnownRoles = {"stun-server", "stun-client", "control-server",
+                                              "control-client"};
 
 Result<uint16_t> port_param(const json& params, const std::string& where) {
   if (!params.contains("port")) return kDefaultStunPort;
@@ -122,6 +125,12 @@ Result<std::vector<PlacedRole>> place_stun_client(const Scenario& sc, const Role
 
 }  // namespace
 
+std::shared_ptr<MemoryStoreData> RoleRecords::disk(const std::string& node) {
+  std::shared_ptr<MemoryStoreData>& d = disks[node];
+  if (!d) d = std::make_shared<MemoryStoreData>();
+  return d;
+}
+
 Result<std::vector<PlacedRole>> place_roles(const Scenario& sc, RoleRecords& records) {
   std::vector<PlacedRole> all;
   for (size_t i = 0; i < sc.roles.size(); ++i) {
@@ -132,8 +141,15 @@ Result<std::vector<PlacedRole>> place_roles(const Scenario& sc, RoleRecords& rec
       placed = place_stun_server(sc, spec, where);
     } else if (spec.role == "stun-client") {
       placed = place_stun_client(sc, spec, records, where);
+    } else if (spec.role == "control-server") {
+      placed = place_control_server(sc, spec, records, where);
+    } else if (spec.role == "control-client") {
+      placed = place_control_client(sc, spec, records, where);
     } else {
-      return error_at(where + ".role", "unknown role \"" + spec.role + "\" (known: stun-server, stun-client)");
+      return error_at(where + ".role",
+                      "unknown role \"" + spec.role +
+                          "\" (known: stun-server, stun-client, control-server, control-client)" +
+                          suggestion(spec.role, kKnownRoles));
     }
     if (!placed) return placed.error();
     for (auto& p : *placed) all.push_back(std::move(p));

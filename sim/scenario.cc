@@ -39,20 +39,57 @@ Result<RoleSpec> parse_role(const json& r, const std::string& where, const topo:
   auto role = required_string(r, "role", where);
   if (!role) return role.error();
   spec.role = *role;
-  if (!r.contains("nodes") || !r.at("nodes").is_array() || r.at("nodes").empty()) {
-    return error_at(where, "needs \"nodes\": a non-empty list of node names");
+  const bool has_nodes = r.contains("nodes"), has_groups = r.contains("groups");
+  if (!has_nodes && !has_groups) {
+    return error_at(where, "needs \"nodes\": a non-empty list of node names (or \"groups\": "
+                           "a list of topology group names)");
   }
   std::set<std::string> seen;
-  for (size_t i = 0; i < r.at("nodes").size(); ++i) {
-    const json& n = r.at("nodes")[i];
-    std::string w = where + ".nodes[" + std::to_string(i) + "]";
-    if (!n.is_string()) return error_at(w, "must be a node name");
-    if (Status s = check_node(t, n.get<std::string>(), w); !s) return s.error();
-    if (!seen.insert(n.get<std::string>()).second) return error_at(w, "node listed twice");
-    spec.nodes.push_back(n.get<std::string>());
+  if (has_nodes) {
+    if (!r.at("nodes").is_array() || r.at("nodes").empty()) {
+      return error_at(where, "needs \"nodes\": a non-empty list of node names");
+    }
+    for (size_t i = 0; i < r.at("nodes").size(); ++i) {
+      const json& n = r.at("nodes")[i];
+      std::string w = where + ".nodes[" + std::to_string(i) + "]";
+      if (!n.is_string()) return error_at(w, "must be a node name");
+      if (Status s = check_node(t, n.get<std::string>(), w); !s) return s.error();
+      if (!seen.insert(n.get<std::string>()).second) return error_at(w, "node listed twice");
+      spec.nodes.push_back(n.get<std::string>());
+    }
+  }
+  if (has_groups) {
+    if (!r.at("groups").is_array() || r.at("groups").empty()) {
+      return error_at(where + ".groups", "must be a non-empty list of topology group names");
+    }
+    std::vector<std::string> known;
+    for (const topo::Node& n : t.nodes) {
+      if (!n.group.empty() && std::find(known.begin(), known.end(), n.group) == known.end()) {
+        known.push_back(n.group);
+      }
+    }
+    for (size_t i = 0; i < r.at("groups").size(); ++i) {
+      const json& g = r.at("groups")[i];
+      std::string w = where + ".groups[" + std::to_string(i) + "]";
+      if (!g.is_string()) return error_at(w, "must be a group name");
+      const std::string group = g.get<std::string>();
+      if (std::find(known.begin(), known.end(), group) == known.end()) {
+        return error_at(w, "unknown group " + in_quotes(group) + " (not in topology \"" + t.name +
+                               "\")" + suggestion(group, known));
+      }
+      // The group's hosts, in topology order (its generated NATs carry no roles).
+      for (const topo::Node& n : t.nodes) {
+        if (n.group != group || n.kind != topo::NodeKind::host) continue;
+        if (!seen.insert(n.name).second) {
+          return error_at(w, "node " + in_quotes(n.name) + " of group " + in_quotes(group) +
+                                 " is already listed in this role");
+        }
+        spec.nodes.push_back(n.name);
+      }
+    }
   }
   for (auto it = r.begin(); it != r.end(); ++it) {
-    if (it.key() == "role" || it.key() == "nodes") continue;
+    if (it.key() == "role" || it.key() == "nodes" || it.key() == "groups") continue;
     if (it.key() == "start_s") {
       auto d = seconds_at(r, "start_s", where);
       if (!d) return d.error();

@@ -33,10 +33,12 @@ struct ScenarioEvent {
 };
 
 // One role placed on some nodes. `params` holds the role-specific keys, validated by the
-// role's own factory when the run starts (so the parser needs no list of every role).
+// role's own factory when the run starts (so the parser needs no list of every role). A role
+// may name topology groups ("groups": ["home"]) instead of, or besides, nodes: they expand to
+// the group's hosts in topology order.
 struct RoleSpec {
   std::string role;
-  std::vector<std::string> nodes;
+  std::vector<std::string> nodes;  // groups expanded
   Duration start = Duration::zero();
   nlohmann::json params = nlohmann::json::object();
 };

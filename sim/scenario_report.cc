@@ -4,6 +4,7 @@
 
 #include "nat-models/nat_config_json.h"
 #include "nat-models/ns3/nat_middlebox.h"
+#include "sim/control_report.h"
 
 namespace warren::sim {
 namespace {
@@ -154,6 +155,7 @@ ordered_json build_report(const Scenario& sc, const SimNetwork& net, const RoleR
         else mismatches.push_back(n.name);
       }
     }
+    add_control_node_fields(e, n.name, records);
     nodes.push_back(e);
   }
   r["nodes"] = nodes;
@@ -188,12 +190,15 @@ ordered_json build_report(const Scenario& sc, const SimNetwork& net, const RoleR
   }
   r["nats"] = nats;
 
+  ordered_json summary = ordered_json::object();
   if (clients > 0) {
-    r["summary"] = {{"stun_clients", clients},
-                    {"stun_clients_with_inference", answered},
-                    {"inference_matches_configuration", matches},
-                    {"inference_mismatches", mismatches}};
+    summary = {{"stun_clients", clients},
+               {"stun_clients_with_inference", answered},
+               {"inference_matches_configuration", matches},
+               {"inference_mismatches", mismatches}};
   }
+  add_control_summary(summary, records);
+  if (!summary.empty()) r["summary"] = summary;
   return r;
 }
 

@@ -152,6 +152,7 @@ void NatMiddlebox::DoDispose() {
   node_ = nullptr;
   outside_ = nullptr;
   routes_.clear();
+  host_routes_.clear();
   ns3::Object::DoDispose();
 }
 
@@ -177,6 +178,11 @@ void NatMiddlebox::Install(ns3::Ptr<ns3::Node> node, ns3::Ptr<ns3::NetDevice> ou
 }
 
 void NatMiddlebox::AddRoute(const Prefix& destination, ns3::Ptr<ns3::NetDevice> device) {
+  const int host_length = destination.family() == Family::ipv4 ? 32 : 128;
+  if (destination.length() == host_length) {
+    host_routes_.emplace(destination.network(), device);  // keeps an earlier equal route
+    return;
+  }
   RouteEntry entry{destination, device};
   // Keep longest prefixes first; equal lengths keep insertion order (upper_bound).
   auto pos = std::upper_bound(routes_.begin(), routes_.end(), entry,
@@ -192,6 +198,9 @@ void NatMiddlebox::Flush() {
 }
 
 ns3::Ptr<ns3::NetDevice> NatMiddlebox::Lookup(const IpAddress& destination) const {
+  // A host route is the longest possible match, so it wins over everything in routes_.
+  auto host = host_routes_.find(destination);
+  if (host != host_routes_.end()) return host->second;
   for (const auto& r : routes_) {
     if (r.destination.family() == destination.family() && r.destination.contains(destination)) {
       return r.device;

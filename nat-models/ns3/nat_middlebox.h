@@ -28,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <ns3/ipv4-address.h>
@@ -159,6 +160,10 @@ class NatMiddlebox : public ns3::Object {
   ns3::Ptr<ns3::Node> node_;
   ns3::Ptr<ns3::NetDevice> outside_;
   std::vector<RouteEntry> routes_;  // longest prefix first, then in insertion order
+  // Host routes (/32, /128) by address, the first added winning as in routes_: a core router
+  // holds one per host of its realm, and a linear scan over a thousand of them per packet was
+  // the router's hot spot. Lookups only; never iterated, so its order reaches no output.
+  std::unordered_map<IpAddress, ns3::Ptr<ns3::NetDevice>> host_routes_;
   std::unique_ptr<SeededRng> rng_;  // stable address for the table's reference
   std::unique_ptr<NatTable> table_;
   std::unique_ptr<Ipv6Firewall> firewall_;

@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   warren::cli::add_stun_commands(app, exit_code);
   warren::cli::add_topo_commands(app, exit_code);
   warren::cli::add_sim_commands(app, exit_code);
+  warren::cli::add_control_commands(app, exit_code);
+  warren::cli::add_debug_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

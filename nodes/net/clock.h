@@ -11,6 +11,9 @@ namespace warren {
 
 using TimerId = uint64_t;  // 0 is never a valid id
 
+// 2026-01-01T00:00:00Z: the wall-clock instant at which simulated time 0 happens.
+constexpr int64_t kSimulatedUnixEpochNs = 1767225600LL * 1000000000LL;
+
 class Clock {
  public:
   virtual ~Clock() = default;
@@ -20,6 +23,10 @@ class Clock {
   virtual TimerId schedule_at(Timestamp when, std::function<void()> fn) = 0;
   // Cancels a pending timer. A no-op for ids that already ran or were cancelled.
   virtual void cancel(TimerId id) = 0;
+  // Wall-clock time in nanoseconds since the Unix epoch, for what must survive a restart or be
+  // shown to people (key expiry, last seen). Never use it to measure intervals: it can jump.
+  // Backends without a wall clock (simulation, tests) count from kSimulatedUnixEpochNs.
+  virtual int64_t unix_time_ns() const { return kSimulatedUnixEpochNs + now().ns(); }
 
   TimerId schedule_after(Duration delay, std::function<void()> fn) {
     return schedule_at(now() + delay, std::move(fn));

@@ -26,6 +26,12 @@ Timestamp RealClock::now() const {
                                 .count());
 }
 
+int64_t RealClock::unix_time_ns() const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 TimerId RealClock::schedule_at(Timestamp when, std::function<void()> fn) {
   const Timestamp current = now();
   if (when < current) when = current;  // past deadlines queue behind timers already due

@@ -27,6 +27,7 @@ class RealClock final : public Clock {
   RealClock& operator=(const RealClock&) = delete;
 
   Timestamp now() const override;
+  int64_t unix_time_ns() const override;
   TimerId schedule_at(Timestamp when, std::function<void()> fn) override;
   void cancel(TimerId id) override;
   size_t pending() const { return queue_.size(); }

@@ -1,5 +1,7 @@
 #include "nodes/real/real_stream.h"
 
+#include <sys/un.h>
+
 #include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -14,31 +16,70 @@
 namespace warren {
 
 namespace ip = boost::asio::ip;
+namespace local = boost::asio::local;
 using boost::system::error_code;
 
-class RealStream::State : public std::enable_shared_from_this<State> {
+// What RealStream needs of its I/O state; one implementation per protocol below.
+class RealStream::State {
  public:
+  virtual ~State() = default;
+  virtual void set_handlers(Handlers handlers) = 0;
+  virtual Status write(ByteView data) = 0;
+  virtual void close() = 0;
+  virtual void owner_destroyed() = 0;
+  virtual size_t pending() const = 0;
+  virtual bool connected() const = 0;
+  virtual Endpoint local() const = 0;
+  virtual Endpoint remote() const = 0;
+};
+
+namespace {
+
+// The few places where TCP and Unix-domain sockets differ.
+Endpoint to_endpoint(const ip::tcp::endpoint& e) { return from_asio_endpoint(e); }
+Endpoint to_endpoint(const local::stream_protocol::endpoint&) { return Endpoint(); }
+void tune(ip::tcp::socket& socket) {
+  error_code ignored;
+  socket.set_option(ip::tcp::no_delay(true), ignored);
+}
+void tune(local::stream_protocol::socket&) {}
+
+template <typename Protocol>
+class StreamState final : public RealStream::State,
+                          public std::enable_shared_from_this<StreamState<Protocol>> {
+ public:
+  using Handlers = Stream::Handlers;
+  using Socket = typename Protocol::socket;
+  using PeerEndpoint = typename Protocol::endpoint;
   enum class Phase { connecting, open, finished };
 
-  State(ip::tcp::socket socket, Phase phase, const Endpoint& remote)
+  // `peer_name` names the other end in messages ("192.0.2.1:80", a socket path).
+  StreamState(Socket socket, Phase phase, const PeerEndpoint& peer, std::string peer_name)
       : socket_(std::move(socket)),
         linger_(socket_.get_executor()),
         phase_(phase),
-        remote_(remote) {}
+        peer_(peer),
+        peer_name_(std::move(peer_name)),
+        remote_(to_endpoint(peer)) {}
 
   void start_connect();
   void start_accepted();
-  void set_handlers(Handlers handlers);
-  Status write(ByteView data);
-  void close();
-  void owner_destroyed();
+  // Fails a stream that cannot even start (held until handlers are set).
+  void fail_at_once(const std::string& why) {
+    finish(make_error("cannot connect to " + peer_name_ + ": " + why));
+  }
+  void set_handlers(Handlers handlers) override;
+  Status write(ByteView data) override;
+  void close() override;
+  void owner_destroyed() override;
 
-  size_t pending() const { return pending_; }
-  bool connected() const { return phase_ == Phase::open && !user_closed_; }
-  const Endpoint& local() const { return local_; }
-  const Endpoint& remote() const { return remote_; }
+  size_t pending() const override { return pending_; }
+  bool connected() const override { return phase_ == Phase::open && !user_closed_; }
+  Endpoint local() const override { return local_; }
+  Endpoint remote() const override { return remote_; }
 
  private:
+  using std::enable_shared_from_this<StreamState<Protocol>>::shared_from_this;
   bool handlers_active() const { return owner_alive_ && !user_closed_ && !closed_reported_; }
   void on_connect(const error_code& ec);
   void became_open();
@@ -53,9 +94,11 @@ class RealStream::State : public std::enable_shared_from_this<State> {
   void finish(const Status& reason);  // the connection is over: close and report
   void close_socket();
 
-  ip::tcp::socket socket_;
+  Socket socket_;
   boost::asio::steady_timer linger_;
   Phase phase_;
+  PeerEndpoint peer_;
+  std::string peer_name_;
   Endpoint local_;
   Endpoint remote_;
   bool owner_alive_ = true;
@@ -73,56 +116,62 @@ class RealStream::State : public std::enable_shared_from_this<State> {
   std::deque<Bytes> queue_;  // written, not yet accepted by the kernel
   size_t front_offset_ = 0;  // bytes of queue_.front() already sent
   size_t pending_ = 0;
-  std::array<uint8_t, kReadBufferSize> read_buffer_;
+  std::array<uint8_t, RealStream::kReadBufferSize> read_buffer_;
 };
 
-void RealStream::State::start_connect() {
+template <typename Protocol>
+void StreamState<Protocol>::start_connect() {
   error_code ec;
-  socket_.open(remote_.address.is_v6() ? ip::tcp::v6() : ip::tcp::v4(), ec);
+  socket_.open(peer_.protocol(), ec);
   if (ec) {
     // Held until handlers are set, so this never runs a handler inside connect().
-    finish(make_error("cannot connect to " + remote_.to_string() + ": " + ec.message()));
+    finish(make_error("cannot connect to " + peer_name_ + ": " + ec.message()));
     return;
   }
-  socket_.async_connect(to_asio_endpoint<ip::tcp>(remote_),
+  socket_.async_connect(peer_,
                         [self = shared_from_this()](const error_code& e) { self->on_connect(e); });
 }
 
-void RealStream::State::start_accepted() {
+template <typename Protocol>
+void StreamState<Protocol>::start_accepted() {
   error_code ec;
-  local_ = from_asio_endpoint(socket_.local_endpoint(ec));
-  socket_.set_option(ip::tcp::no_delay(true), ec);
+  local_ = to_endpoint(socket_.local_endpoint(ec));
+  tune(socket_);
 }
 
-void RealStream::State::on_connect(const error_code& ec) {
+template <typename Protocol>
+void StreamState<Protocol>::on_connect(const error_code& ec) {
   if (phase_ != Phase::connecting) return;  // aborted meanwhile
   if (ec) {
-    finish(make_error("cannot connect to " + remote_.to_string() + ": " + ec.message()));
+    finish(make_error("cannot connect to " + peer_name_ + ": " + ec.message()));
     return;
   }
   phase_ = Phase::open;
   error_code ignored;
-  local_ = from_asio_endpoint(socket_.local_endpoint(ignored));
-  socket_.set_option(ip::tcp::no_delay(true), ignored);
+  local_ = to_endpoint(socket_.local_endpoint(ignored));
+  tune(socket_);
   report_connected();
   if (phase_ == Phase::finished) return;  // the handler destroyed the stream
   became_open();
 }
 
-void RealStream::State::became_open() {
+template <typename Protocol>
+void StreamState<Protocol>::became_open() {
   start_write();
   if (user_closed_ && queue_.empty() && !writing_) shutdown_send();
   start_read();
 }
 
-void RealStream::State::set_handlers(Handlers handlers) {
+template <typename Protocol>
+void StreamState<Protocol>::set_handlers(Handlers handlers) {
   if (!owner_alive_ || user_closed_) return;
   handlers_ = std::make_shared<Handlers>(std::move(handlers));
   handlers_set_ = true;
   boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->dispatch_held(); });
 }
 
-void RealStream::State::dispatch_held() {
+template <typename Protocol>
+void StreamState<Protocol>::dispatch_held() {
   if (!handlers_active()) return;
   if (held_connected_) {
     held_connected_ = false;
@@ -141,7 +190,8 @@ void RealStream::State::dispatch_held() {
   start_read();
 }
 
-void RealStream::State::report_connected() {
+template <typename Protocol>
+void StreamState<Protocol>::report_connected() {
   if (!handlers_active()) return;
   if (!handlers_set_) {
     held_connected_ = true;
@@ -151,7 +201,8 @@ void RealStream::State::report_connected() {
   if (h->on_connected) h->on_connected();
 }
 
-void RealStream::State::report_closed(const Status& reason) {
+template <typename Protocol>
+void StreamState<Protocol>::report_closed(const Status& reason) {
   if (!handlers_active() || held_closed_) return;
   if (!handlers_set_) {
     held_closed_ = reason;
@@ -162,9 +213,10 @@ void RealStream::State::report_closed(const Status& reason) {
   if (h->on_closed) h->on_closed(reason);
 }
 
-Status RealStream::State::write(ByteView data) {
+template <typename Protocol>
+Status StreamState<Protocol>::write(ByteView data) {
   if (phase_ == Phase::finished || user_closed_) {
-    return make_error("cannot write to " + remote_.to_string() + ": the stream is closed");
+    return make_error("cannot write to " + peer_name_ + ": the stream is closed");
   }
   if (data.empty()) return Status::success();
   queue_.push_back(data.to_bytes());
@@ -173,7 +225,8 @@ Status RealStream::State::write(ByteView data) {
   return Status::success();
 }
 
-void RealStream::State::start_read() {
+template <typename Protocol>
+void StreamState<Protocol>::start_read() {
   if (reading_ || eof_ || phase_ != Phase::open) return;
   if (!handlers_set_ && !user_closed_) return;  // leave bytes to TCP flow control until then
   reading_ = true;
@@ -182,7 +235,8 @@ void RealStream::State::start_read() {
       [self = shared_from_this()](const error_code& ec, size_t n) { self->on_read(ec, n); });
 }
 
-void RealStream::State::on_read(const error_code& ec, size_t n) {
+template <typename Protocol>
+void StreamState<Protocol>::on_read(const error_code& ec, size_t n) {
   reading_ = false;
   if (phase_ == Phase::finished || ec == boost::asio::error::operation_aborted) return;
   if (ec == boost::asio::error::eof) {
@@ -197,7 +251,7 @@ void RealStream::State::on_read(const error_code& ec, size_t n) {
     return;
   }
   if (ec) {
-    finish(make_error("connection to " + remote_.to_string() + ": " + ec.message()));
+    finish(make_error("connection to " + peer_name_ + ": " + ec.message()));
     return;
   }
   if (handlers_active()) {
@@ -209,11 +263,12 @@ void RealStream::State::on_read(const error_code& ec, size_t n) {
   start_read();
 }
 
-void RealStream::State::start_write() {
+template <typename Protocol>
+void StreamState<Protocol>::start_write() {
   if (writing_ || phase_ != Phase::open || queue_.empty()) return;
   std::vector<boost::asio::const_buffer> buffers;
-  buffers.reserve(kMaxBuffersPerWrite);
-  for (size_t i = 0; i < queue_.size() && i < kMaxBuffersPerWrite; ++i) {
+  buffers.reserve(RealStream::kMaxBuffersPerWrite);
+  for (size_t i = 0; i < queue_.size() && i < RealStream::kMaxBuffersPerWrite; ++i) {
     const size_t skip = i == 0 ? front_offset_ : 0;
     buffers.emplace_back(queue_[i].data() + skip, queue_[i].size() - skip);
   }
@@ -224,11 +279,12 @@ void RealStream::State::start_write() {
   });
 }
 
-void RealStream::State::on_write(const error_code& ec, size_t n) {
+template <typename Protocol>
+void StreamState<Protocol>::on_write(const error_code& ec, size_t n) {
   writing_ = false;
   if (phase_ == Phase::finished || ec == boost::asio::error::operation_aborted) return;
   if (ec) {
-    finish(make_error("connection to " + remote_.to_string() + ": " + ec.message()));
+    finish(make_error("connection to " + peer_name_ + ": " + ec.message()));
     return;
   }
   pending_ -= n;
@@ -249,11 +305,12 @@ void RealStream::State::on_write(const error_code& ec, size_t n) {
   }
 }
 
-void RealStream::State::shutdown_send() {
+template <typename Protocol>
+void StreamState<Protocol>::shutdown_send() {
   if (shutdown_sent_) return;
   shutdown_sent_ = true;
   error_code ignored;
-  socket_.shutdown(ip::tcp::socket::shutdown_send, ignored);
+  socket_.shutdown(boost::asio::socket_base::shutdown_send, ignored);
   if (eof_) {
     close_socket();
   } else {
@@ -261,14 +318,15 @@ void RealStream::State::shutdown_send() {
   }
 }
 
-void RealStream::State::close() {
+template <typename Protocol>
+void StreamState<Protocol>::close() {
   if (user_closed_ || !owner_alive_) return;
   user_closed_ = true;
   handlers_.reset();
   held_connected_ = false;
   held_closed_.reset();
   if (phase_ == Phase::finished) return;
-  linger_.expires_after(std::chrono::nanoseconds(kCloseLinger.ns()));
+  linger_.expires_after(std::chrono::nanoseconds(RealStream::kCloseLinger.ns()));
   linger_.async_wait([self = shared_from_this()](const error_code& ec) {
     if (!ec && self->phase_ != Phase::finished) self->close_socket();
   });
@@ -276,22 +334,25 @@ void RealStream::State::close() {
   // While connecting, on_connect flushes and shuts down once connected.
 }
 
-void RealStream::State::owner_destroyed() {
+template <typename Protocol>
+void StreamState<Protocol>::owner_destroyed() {
   owner_alive_ = false;
   handlers_.reset();
   if (user_closed_ || phase_ == Phase::finished) return;  // a graceful close carries on
   // Abort: SO_LINGER 0 makes close() send a RST and drop whatever is unsent.
   error_code ignored;
-  socket_.set_option(ip::tcp::socket::linger(true, 0), ignored);
+  socket_.set_option(boost::asio::socket_base::linger(true, 0), ignored);
   close_socket();
 }
 
-void RealStream::State::finish(const Status& reason) {
+template <typename Protocol>
+void StreamState<Protocol>::finish(const Status& reason) {
   close_socket();
   report_closed(reason);
 }
 
-void RealStream::State::close_socket() {
+template <typename Protocol>
+void StreamState<Protocol>::close_socket() {
   phase_ = Phase::finished;
   queue_.clear();
   pending_ = 0;
@@ -300,16 +361,49 @@ void RealStream::State::close_socket() {
   socket_.close(ignored);  // pending operations complete with operation_aborted
 }
 
+}  // namespace
+
 std::unique_ptr<Stream> RealStream::connect(boost::asio::io_context& io, const Endpoint& remote) {
-  auto state = std::make_shared<State>(ip::tcp::socket(io), State::Phase::connecting, remote);
+  using S = StreamState<ip::tcp>;
+  auto state = std::make_shared<S>(ip::tcp::socket(io), S::Phase::connecting,
+                                   to_asio_endpoint<ip::tcp>(remote), remote.to_string());
   state->start_connect();
   return std::unique_ptr<Stream>(new RealStream(std::move(state)));
 }
 
 std::unique_ptr<Stream> RealStream::accepted(ip::tcp::socket socket) {
+  using S = StreamState<ip::tcp>;
   error_code ec;
-  Endpoint remote = from_asio_endpoint(socket.remote_endpoint(ec));
-  auto state = std::make_shared<State>(std::move(socket), State::Phase::open, remote);
+  const ip::tcp::endpoint remote = socket.remote_endpoint(ec);
+  auto state = std::make_shared<S>(std::move(socket), S::Phase::open, remote,
+                                   from_asio_endpoint(remote).to_string());
+  state->start_accepted();
+  return std::unique_ptr<Stream>(new RealStream(std::move(state)));
+}
+
+std::unique_ptr<Stream> RealStream::connect_unix(boost::asio::io_context& io,
+                                                 const std::string& path) {
+  using S = StreamState<local::stream_protocol>;
+  // asio throws for a path that does not fit sun_path; report it as a failed connect instead.
+  const bool fits = path.size() < sizeof(sockaddr_un::sun_path);
+  auto state = std::make_shared<S>(local::stream_protocol::socket(io), S::Phase::connecting,
+                                   fits ? local::stream_protocol::endpoint(path)
+                                        : local::stream_protocol::endpoint(),
+                                   path);
+  if (fits) {
+    state->start_connect();
+  } else {
+    state->fail_at_once("the path is longer than " +
+                        std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes");
+  }
+  return std::unique_ptr<Stream>(new RealStream(std::move(state)));
+}
+
+std::unique_ptr<Stream> RealStream::accepted_unix(local::stream_protocol::socket socket,
+                                                  const std::string& path) {
+  using S = StreamState<local::stream_protocol>;
+  auto state = std::make_shared<S>(std::move(socket), S::Phase::open,
+                                   local::stream_protocol::endpoint(), path);
   state->start_accepted();
   return std::unique_ptr<Stream>(new RealStream(std::move(state)));
 }

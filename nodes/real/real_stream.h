@@ -1,4 +1,6 @@
-// The real backend's TCP stream and listener (Boost.Asio, TCP_NODELAY).
+// The real backend's streams (Boost.Asio): TCP (TCP_NODELAY) and Unix-domain sockets, one
+// implementation for both. A Unix stream has no IP endpoints (local_endpoint/remote_endpoint
+// are Endpoint()) and its messages name the socket path.
 //
 // Lifetime: all I/O state lives in a shared object held by the pending asio operations, and
 // every completion first checks whether the owner still wants to hear about it, so a handler
@@ -15,7 +17,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <memory>
+#include <string>
 
 #include "nodes/net/stream.h"
 #include "nodes/net/time.h"
@@ -35,6 +39,11 @@ class RealStream final : public Stream {
   static std::unique_ptr<Stream> connect(boost::asio::io_context& io, const Endpoint& remote);
   // Wraps an accepted, connected socket.
   static std::unique_ptr<Stream> accepted(boost::asio::ip::tcp::socket socket);
+  // The same over a Unix-domain socket at `path` (for local admin sockets).
+  static std::unique_ptr<Stream> connect_unix(boost::asio::io_context& io,
+                                              const std::string& path);
+  static std::unique_ptr<Stream> accepted_unix(boost::asio::local::stream_protocol::socket socket,
+                                               const std::string& path);
   ~RealStream() override;
 
   void set_handlers(Handlers handlers) override;
@@ -45,7 +54,7 @@ class RealStream final : public Stream {
   Endpoint local_endpoint() const override;
   Endpoint remote_endpoint() const override;
 
-  class State;
+  class State;  // the I/O state, shared with pending operations; per protocol in the .cc
 
  private:
   explicit RealStream(std::shared_ptr<State> state) : state_(std::move(state)) {}

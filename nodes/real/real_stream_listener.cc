@@ -2,9 +2,8 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <chrono>
 
+#include "nodes/real/accept_loop.h"
 #include "nodes/real/asio_endpoint.h"
 #include "nodes/real/real_stream.h"
 
@@ -13,39 +12,13 @@ namespace warren {
 namespace ip = boost::asio::ip;
 using boost::system::error_code;
 
-struct RealStreamListener::State : std::enable_shared_from_this<State> {
-  explicit State(boost::asio::io_context& io) : acceptor(io), retry(io) {}
-
-  void start_accept();
-
-  ip::tcp::acceptor acceptor;
-  boost::asio::steady_timer retry;
+struct RealStreamListener::State : AcceptLoop<ip::tcp> {
+  explicit State(boost::asio::io_context& io)
+      : AcceptLoop<ip::tcp>(io, kAcceptRetryDelay, [](ip::tcp::socket socket) {
+          return RealStream::accepted(std::move(socket));
+        }) {}
   Endpoint local;
-  bool alive = true;
-  bool accepting = false;
-  // Shared so that replacing or dropping the handler from inside it is safe.
-  std::shared_ptr<AcceptHandler> handler;
 };
-
-void RealStreamListener::State::start_accept() {
-  if (accepting || !alive || !handler || !*handler) return;
-  accepting = true;
-  acceptor.async_accept([self = shared_from_this()](const error_code& ec, ip::tcp::socket socket) {
-    self->accepting = false;
-    if (!self->alive || ec == boost::asio::error::operation_aborted) return;
-    if (ec) {
-      // Out of descriptors or buffers: the connection waits in the backlog; try again later.
-      self->retry.expires_after(std::chrono::nanoseconds(kAcceptRetryDelay.ns()));
-      self->retry.async_wait([self](const error_code& e) {
-        if (!e) self->start_accept();
-      });
-      return;
-    }
-    std::shared_ptr<AcceptHandler> h = self->handler;
-    if (h && *h) (*h)(RealStream::accepted(std::move(socket)));
-    self->start_accept();  // a no-op if the handler destroyed the listener
-  });
-}
 
 Result<std::unique_ptr<StreamListener>> RealStreamListener::open(boost::asio::io_context& io,
                                                                  const Endpoint& bind) {
@@ -69,11 +42,7 @@ Result<std::unique_ptr<StreamListener>> RealStreamListener::open(boost::asio::io
 }
 
 RealStreamListener::~RealStreamListener() {
-  state_->alive = false;
-  state_->handler.reset();
-  state_->retry.cancel();
-  error_code ignored;
-  state_->acceptor.close(ignored);
+  state_->shutdown();
 }
 
 Endpoint RealStreamListener::local_endpoint() const {
@@ -81,8 +50,7 @@ Endpoint RealStreamListener::local_endpoint() const {
 }
 
 void RealStreamListener::set_accept_handler(AcceptHandler handler) {
-  state_->handler = std::make_shared<AcceptHandler>(std::move(handler));
-  state_->start_accept();
+  state_->set_handler(std::move(handler));
 }
 
 }  // namespace warren

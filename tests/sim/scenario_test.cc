@@ -51,6 +51,35 @@ TEST(Scenario, SortsEventsByTimeKeepingFileOrderForTies) {
   EXPECT_EQ(sc->events[3].action, EventAction::start);
 }
 
+TEST(Scenario, RoleGroupsExpandToTheGroupsHostsInTopologyOrder) {
+  json doc = json::parse(R"({
+    "name": "t", "topology": "example.json",
+    "roles": [{"role": "stun-client", "nodes": ["laptop"], "groups": ["pop"], "servers": ["srv"]}]
+  })");
+  auto sc = parse(doc);
+  ASSERT_TRUE(sc.ok()) << sc.error().message;
+  const std::vector<std::string>& nodes = sc->roles[0].nodes;
+  ASSERT_EQ(nodes.size(), 1001u);  // the group's 1,000 hosts, not their NATs
+  EXPECT_EQ(nodes[0], "laptop");
+  EXPECT_EQ(nodes[1], "pop-1");
+  EXPECT_EQ(nodes[1000], "pop-1000");
+  EXPECT_FALSE(sc->roles[0].params.contains("groups"));
+
+  doc["roles"][0]["groups"] = {"pops"};
+  auto typo = parse(doc);
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.error().message.find("unknown group \"pops\""), std::string::npos);
+  EXPECT_NE(typo.error().message.find("did you mean \"pop\""), std::string::npos);
+
+  doc["roles"][0]["nodes"] = {"pop-7"};
+  doc["roles"][0]["groups"] = {"pop"};
+  auto twice = parse(doc);
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().message.find("\"pop-7\" of group \"pop\" is already listed"),
+            std::string::npos)
+      << twice.error().message;
+}
+
 struct BadCase {
   const char* patch;     // JSON merged into the minimal scenario
   const char* expected;  // must appear in the error
@@ -77,6 +106,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{R"({"topology": "nosuch.json"})", "nosuch.json"},
         BadCase{R"({"roles": [{"role": "stun-server", "nodes": ["ghost"]}]})", "unknown node \"ghost\""},
         BadCase{R"({"roles": [{"role": "stun-server", "nodes": []}]})", "non-empty list"},
+        BadCase{R"({"roles": [{"role": "stun-server"}]})", "needs \"nodes\""},
+        BadCase{R"({"roles": [{"role": "stun-server", "groups": []}]})", "groups: must be a non-empty"},
+        BadCase{R"({"roles": [{"role": "stun-server", "groups": ["x"]}]})", "unknown group \"x\""},
         BadCase{R"({"roles": [{"role": "stun-server", "nodes": ["stun-a", "stun-a"]}]})", "listed twice"},
         BadCase{R"({"events": [{"at_s": 1, "action": "explode", "node": "stun-a"}]})", "unknown action \"explode\""},
         BadCase{R"({"events": [{"at_s": 11, "action": "stop", "node": "stun-a"}]})", "after the end"},
