@@ -174,12 +174,11 @@ int run_stun_server(const StunServerArgs& args) {
     std::cerr << "warren stun-server: " << started.error().message << "\n";
     return 1;
   }
+  loop.stop_on_signals();  // before announcing readiness: a supervisor may signal at once
   for (const Endpoint& e : server.local_endpoints()) {
     std::cout << "listening on " << e.to_string() << "\n";
   }
   std::cout.flush();
-
-  loop.stop_on_signals();
   loop.run();
 
   const StunServerStats& s = server.stats();

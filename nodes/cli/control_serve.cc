@@ -109,13 +109,13 @@ int run_control_serve(const std::string& config_path) {
     env.log.info("policy from " + *config.policy_file + " applied");
   }
 
+  // Handle SIGINT/SIGTERM before announcing readiness: a supervisor may signal at once.
+  loop.stop_on_signals();
   (*admin)->set_accept_handler(
       [&server](std::unique_ptr<Stream> stream) { server.accept_admin(std::move(stream)); });
   std::cout << "listening on " << server.listen_endpoint().to_string() << ", public key "
             << to_base64(server.public_key()) << ", admin socket " << config.admin_socket
             << std::endl;
-
-  loop.stop_on_signals();
   loop.run();
   env.log.info("stopping");
   server.stop();
