@@ -77,8 +77,9 @@ const char* type_name(const json& v) {
       return "a boolean";
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
-    case json::value_t::number_float:
       return "a number";
+    case json::value_t::number_float:
+      return "a fractional number";
     default:
       return "an unsupported value";
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "nodes/common/json_checks.h"
 #include "nodes/control/auth_key_text.h"
 #include "nodes/control/registry_rules.h"
 
@@ -170,27 +171,7 @@ class FieldReader {
   }
 
  private:
-  static const char* kind(const json& j) {
-    switch (j.type()) {
-      case json::value_t::null:
-        return "null";
-      case json::value_t::object:
-        return "an object";
-      case json::value_t::array:
-        return "an array";
-      case json::value_t::string:
-        return "a string";
-      case json::value_t::boolean:
-        return "a boolean";
-      case json::value_t::number_float:
-        return "a fractional number";
-      case json::value_t::number_integer:
-      case json::value_t::number_unsigned:
-        return "a number";
-      default:
-        return "an unsupported value";
-    }
-  }
+  static const char* kind(const json& j) { return json_checks::type_name(j); }
 
   const json& o_;
   std::string where_;
