@@ -81,6 +81,7 @@ void ControlClientRole::on_map(const NetMap& map, const control::MapMessage& mes
   }
   record_.peers = map.peers().size();
   record_.last_map = env_.clock.now();
+  if (map_listener_) map_listener_(map);
 }
 
 void ControlClientRole::on_error(const ControlClientError& error) {

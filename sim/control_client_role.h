@@ -11,6 +11,7 @@
 // is the same machine); the disco key is drawn anew at every start, as a real client does.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,11 @@ class ControlClientRole {
   ControlClientRole& operator=(const ControlClientRole&) = delete;
 
   ControlClient* client() { return client_.get(); }
+  // Called after every map message has been applied and recorded (roles that embed a control
+  // client, such as the relay probe, follow the map through it). Must not destroy the role.
+  void set_map_listener(std::function<void(const NetMap& map)> listener) {
+    map_listener_ = std::move(listener);
+  }
 
  private:
   void try_connect();
@@ -60,6 +66,7 @@ class ControlClientRole {
   Timer wait_;
   int key_polls_ = 0;
   std::unique_ptr<ControlClient> client_;
+  std::function<void(const NetMap& map)> map_listener_;
 };
 
 }  // namespace warren::sim

@@ -7,6 +7,7 @@
 #include "nodes/control/policy.h"
 #include "sim/control_client_role.h"
 #include "sim/control_server_role.h"
+#include "sim/relay_placement.h"
 
 namespace warren::sim {
 namespace {
@@ -221,10 +222,14 @@ Result<std::vector<PlacedRole>> place_control_server(const Scenario& sc, const R
     }
     control::ControlServerOptions options = params->options;
     options.listen = Endpoint(IpAddress::any(family), params->port);
+    if (!spec.params.contains("relay_map")) {
+      // The relays that name this server as their control, as the scenario places them.
+      auto relay_map = scenario_relay_map(sc, name);
+      if (!relay_map) return relay_map.error();
+      options.core.relay_map = std::move(*relay_map);
+    }
     ControlServerSetup setup = params->setup;
-    // Fixed per node and seed (not drawn from the role's running Rng): a restarted server must
-    // present the key its clients pinned, as the real one reads it from its state directory.
-    PrivateKey key = node_key_for(sc, name, "control-server/static-key");
+    PrivateKey key = control_server_key(sc, name);
     ControlServerRecord* record = &records.control_servers[name];
     std::shared_ptr<MemoryStoreData> disk = records.disk(name);
     PlacedRole p{spec.role, idx, spec.start, nullptr};
@@ -236,23 +241,45 @@ Result<std::vector<PlacedRole>> place_control_server(const Scenario& sc, const R
   return placed;
 }
 
-Result<std::vector<PlacedRole>> place_control_client(const Scenario& sc, const RoleSpec& spec,
-                                                     RoleRecords& records,
-                                                     const std::string& where) {
-  if (Status s = check_keys(spec.params, where, kClientKeys); !s) return s.error();
+Result<Endpoint> control_server_endpoint(const Scenario& sc, const std::string& node,
+                                         const std::string& where) {
+  auto server_index = sc.topology.find(node);
+  if (!server_index) return error_at(where, "unknown node " + in_quotes(node));
+  const RoleSpec* server_spec = server_spec_on(sc, node);
+  if (server_spec == nullptr)
+    return error_at(where, in_quotes(node) + " runs no control-server role");
+  // The server's own parameters are checked where they are written; here they only matter
+  // for the port and family.
+  auto server = parse_server_params(server_spec->params, where + " (its server)");
+  if (!server) return server.error();
+  const topo::Node& server_node = sc.topology.nodes[*server_index];
+  const Family family = listen_family(*server, server_node);
+  const auto& server_address = family == Family::ipv4 ? server_node.ipv4 : server_node.ipv6;
+  if (!server_address) {
+    return error_at(where,
+                    in_quotes(node) + " has no " + to_string(family) + " address to listen on");
+  }
+  return Endpoint(*server_address, server->port);
+}
+
+PrivateKey control_server_key(const Scenario& sc, const std::string& node) {
+  // Fixed per node and seed (not drawn from the role's running Rng): a restarted server must
+  // present the key its clients pinned, as the real one reads it from its state directory.
+  return node_key_for(sc, node, "control-server/static-key");
+}
+
+Result<std::vector<ControlClientPlan>> plan_control_clients(const Scenario& sc,
+                                                            const RoleSpec& spec,
+                                                            RoleRecords& records,
+                                                            const std::string& where) {
   auto server_name = required_string(spec.params, "server", where);
   if (!server_name) {
     return error_at(where, "needs \"server\": the name of a node running a control-server role");
   }
-  auto server_index = sc.topology.find(*server_name);
-  if (!server_index) return error_at(where + ".server", "unknown node " + in_quotes(*server_name));
-  const RoleSpec* server_spec = server_spec_on(sc, *server_name);
-  if (server_spec == nullptr) {
-    return error_at(where + ".server", in_quotes(*server_name) + " runs no control-server role");
-  }
-  // The server's own parameters are checked where they are written; here they only matter
-  // for the port, family and key names.
-  auto server = parse_server_params(server_spec->params, where + " (its server)");
+  auto server_endpoint = control_server_endpoint(sc, *server_name, where + ".server");
+  if (!server_endpoint) return server_endpoint.error();
+  auto server =
+      parse_server_params(server_spec_on(sc, *server_name)->params, where + " (its server)");
   if (!server) return server.error();
   auto key_name = required_string(spec.params, "key", where);
   if (!key_name) {
@@ -271,15 +298,9 @@ Result<std::vector<PlacedRole>> place_control_client(const Scenario& sc, const R
   }
   auto jitter = seconds_param(spec.params, "start_jitter_s", where, 0, kMaxStartJitterSeconds);
   if (!jitter) return jitter.error();
-  const topo::Node& server_node = sc.topology.nodes[*server_index];
-  const Family family = listen_family(*server, server_node);
-  const auto& server_address = family == Family::ipv4 ? server_node.ipv4 : server_node.ipv6;
-  if (!server_address) {
-    return error_at(where + ".server", in_quotes(*server_name) + " has no " + to_string(family) +
-                                           " address to listen on");
-  }
+  const Family family = server_endpoint->family();
   const ControlServerRecord* server_record = &records.control_servers[*server_name];
-  std::vector<PlacedRole> placed;
+  std::vector<ControlClientPlan> plans;
   for (const std::string& name : spec.nodes) {
     int idx = *sc.topology.find(name);
     const topo::Node& node = sc.topology.nodes[idx];
@@ -292,17 +313,34 @@ Result<std::vector<PlacedRole>> place_control_client(const Scenario& sc, const R
     if (records.control_clients.count(name)) {
       return error_at(where, in_quotes(name) + " already runs a control client (one per node)");
     }
-    ControlClientSetup setup{Endpoint(*server_address, server->port),
-                             *server_name,
-                             name,
-                             *key_name,
-                             jitter->value_or(kDefaultStartJitter),
-                             node_key_for(sc, name, "control-client/machine-key"),
-                             node_key_for(sc, name, "control-client/node-key")};
-    ControlClientRecord* record = &records.control_clients[name];
-    PlacedRole p{spec.role, idx, spec.start, nullptr};
-    p.factory = [setup, server_record, record](Env& env) -> std::shared_ptr<void> {
-      return std::make_shared<ControlClientRole>(env, setup, *server_record, *record);
+    ControlClientPlan plan;
+    plan.node = idx;
+    plan.setup = ControlClientSetup{*server_endpoint,
+                                    *server_name,
+                                    name,
+                                    *key_name,
+                                    jitter->value_or(kDefaultStartJitter),
+                                    node_key_for(sc, name, "control-client/machine-key"),
+                                    node_key_for(sc, name, "control-client/node-key")};
+    plan.server = server_record;
+    plan.record = &records.control_clients[name];
+    plans.push_back(std::move(plan));
+  }
+  return plans;
+}
+
+Result<std::vector<PlacedRole>> place_control_client(const Scenario& sc, const RoleSpec& spec,
+                                                     RoleRecords& records,
+                                                     const std::string& where) {
+  if (Status s = check_keys(spec.params, where, kClientKeys); !s) return s.error();
+  auto plans = plan_control_clients(sc, spec, records, where);
+  if (!plans) return plans.error();
+  std::vector<PlacedRole> placed;
+  for (const ControlClientPlan& plan : *plans) {
+    PlacedRole p{spec.role, plan.node, spec.start, nullptr};
+    p.factory = [setup = plan.setup, server = plan.server,
+                 record = plan.record](Env& env) -> std::shared_ptr<void> {
+      return std::make_shared<ControlClientRole>(env, setup, *server, *record);
     };
     placed.push_back(std::move(p));
   }

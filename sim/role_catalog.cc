@@ -2,6 +2,7 @@
 
 #include "nodes/common/json_checks.h"
 #include "sim/control_placement.h"
+#include "sim/relay_placement.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,8 +15,8 @@ using nlohmann::json;
 using namespace json_checks;  // NOLINT: role validation is built from these checks
 
 constexpr uint16_t kDefaultStunPort = 3478;  // RFC 8489 section 9
-const std::vector<std::string> kKnownRoles = {"stun-server", "stun-client", "control-server",
-                                              "control-client"};
+const std::vector<std::string> kKnownRoles = {"stun-server",    "stun-client",  "control-server",
+                                              "control-client", "relay-server", "relay-probe"};
 
 Result<uint16_t> port_param(const json& params, const std::string& where) {
   if (!params.contains("port")) return kDefaultStunPort;
@@ -54,14 +55,17 @@ Result<std::vector<PlacedRole>> place_stun_server(const Scenario& sc, const Role
 
 Result<std::vector<PlacedRole>> place_stun_client(const Scenario& sc, const RoleSpec& spec,
                                                   RoleRecords& records, const std::string& where) {
-  if (Status s = check_keys(spec.params, where, {"servers", "port", "interval_s", "rto_ms", "max_transmissions"}); !s) {
+  if (Status s = check_keys(spec.params, where,
+                            {"servers", "port", "interval_s", "rto_ms", "max_transmissions"});
+      !s) {
     return s.error();
   }
   StunRetransmitOptions retransmit;
   if (spec.params.contains("rto_ms")) {
     const json& v = spec.params.at("rto_ms");
     if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 60000) {
-      return error_at(where + ".rto_ms", "must be an integer of milliseconds, 1..60000 (RFC 8489 default: 500)");
+      return error_at(where + ".rto_ms",
+                      "must be an integer of milliseconds, 1..60000 (RFC 8489 default: 500)");
     }
     retransmit.initial_rto = Duration::milliseconds(v.get<int64_t>());
   }
@@ -69,8 +73,10 @@ Result<std::vector<PlacedRole>> place_stun_client(const Scenario& sc, const Role
     const json& v = spec.params.at("max_transmissions");
     if (!v.is_number_integer() || v.get<int64_t>() < 1 ||
         v.get<int64_t>() > StunRetransmitOptions::kMaxTransmissionsLimit) {
-      return error_at(where + ".max_transmissions", "must be an integer 1.." +
-                     std::to_string(StunRetransmitOptions::kMaxTransmissionsLimit) + " (RFC 8489 default: 7)");
+      return error_at(where + ".max_transmissions",
+                      "must be an integer 1.." +
+                          std::to_string(StunRetransmitOptions::kMaxTransmissionsLimit) +
+                          " (RFC 8489 default: 7)");
     }
     retransmit.max_transmissions = static_cast<int>(v.get<int64_t>());
   }
@@ -91,7 +97,8 @@ Result<std::vector<PlacedRole>> place_stun_client(const Scenario& sc, const Role
   if (spec.params.contains("interval_s")) {
     const json& v = spec.params.at("interval_s");
     if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0) {
-      return error_at(where + ".interval_s", "must be a non-negative number of seconds (0: probe once)");
+      return error_at(where + ".interval_s",
+                      "must be a non-negative number of seconds (0: probe once)");
     }
     interval = Duration::nanoseconds(static_cast<int64_t>(std::llround(v.get<double>() * 1e9)));
   }
@@ -111,7 +118,8 @@ Result<std::vector<PlacedRole>> place_stun_client(const Scenario& sc, const Role
       }
     }
     if (specs.empty()) {
-      return error_at(where, "client \"" + name + "\" shares no address family with any of its servers");
+      return error_at(where,
+                      "client \"" + name + "\" shares no address family with any of its servers");
     }
     StunClientRecord* record = &records.stun_clients[name];
     PlacedRole p{spec.role, idx, spec.start, nullptr};
@@ -145,11 +153,15 @@ Result<std::vector<PlacedRole>> place_roles(const Scenario& sc, RoleRecords& rec
       placed = place_control_server(sc, spec, records, where);
     } else if (spec.role == "control-client") {
       placed = place_control_client(sc, spec, records, where);
+    } else if (spec.role == "relay-server") {
+      placed = place_relay_server(sc, spec, records, where);
+    } else if (spec.role == "relay-probe") {
+      placed = place_relay_probe(sc, spec, records, where);
     } else {
-      return error_at(where + ".role",
-                      "unknown role \"" + spec.role +
-                          "\" (known: stun-server, stun-client, control-server, control-client)" +
-                          suggestion(spec.role, kKnownRoles));
+      std::string known;
+      for (const std::string& r : kKnownRoles) known += (known.empty() ? "" : ", ") + r;
+      return error_at(where + ".role", "unknown role \"" + spec.role + "\" (known: " + known + ")" +
+                                           suggestion(spec.role, kKnownRoles));
     }
     if (!placed) return placed.error();
     for (auto& p : *placed) all.push_back(std::move(p));

@@ -1,7 +1,7 @@
 // Turns a scenario's role list into factories for RoleApplication, one per (role, node),
 // validating each role's parameters against the topology first so that a typo fails before
-// the simulation starts. Roles known today: "stun-server", "stun-client", "control-server" and
-// "control-client" (parameters in scenarios/README.md).
+// the simulation starts. Roles known today: "stun-server", "stun-client", "control-server",
+// "control-client", "relay-server" and "relay-probe" (parameters in scenarios/README.md).
 #pragma once
 
 #include <map>
@@ -13,6 +13,7 @@
 #include "nodes/net/result.h"
 #include "nodes/relay/stun_server.h"
 #include "sim/control_records.h"
+#include "sim/relay_records.h"
 #include "sim/role_application.h"
 #include "sim/scenario.h"
 #include "sim/stun_roles.h"
@@ -25,6 +26,8 @@ struct RoleRecords {
   std::map<std::string, StunClientRecord> stun_clients;
   std::map<std::string, ControlServerRecord> control_servers;
   std::map<std::string, ControlClientRecord> control_clients;
+  std::map<std::string, RelayServerRecord> relay_servers;
+  std::map<std::string, RelayProbeRecord> relay_probes;
   // Each node's disk: what durable roles on it committed. A role stopped and started again by
   // scenario events opens a new MemoryStore over the same data and finds its state.
   std::map<std::string, std::shared_ptr<MemoryStoreData>> disks;

@@ -5,6 +5,7 @@
 #include "nat-models/nat_config_json.h"
 #include "nat-models/ns3/nat_middlebox.h"
 #include "sim/control_report.h"
+#include "sim/relay_report.h"
 
 namespace warren::sim {
 namespace {
@@ -13,7 +14,9 @@ using nlohmann::ordered_json;
 
 // Milliseconds rounded to the microsecond: enough for a report, and free of the last-digit
 // noise a raw double division would print.
-double ms(Duration d) { return static_cast<double>(d.us()) / 1000.0; }
+double ms(Duration d) {
+  return static_cast<double>(d.us()) / 1000.0;
+}
 
 ordered_json families_json(const topo::Node& n) {
   ordered_json f = ordered_json::array();
@@ -47,7 +50,8 @@ bool behind_ipv6_firewall(const topo::Topology& t, int node) {
 std::string preset_of(const topo::Topology& t, int node) {
   const topo::Node& n = t.nodes[node];
   if (!n.site.empty()) return n.site;
-  if (n.kind == topo::NodeKind::nat) return n.nat && !n.nat->preset.empty() ? n.nat->preset : "custom";
+  if (n.kind == topo::NodeKind::nat)
+    return n.nat && !n.nat->preset.empty() ? n.nat->preset : "custom";
   return t.nat_chain(node).empty() ? "public" : "custom";
 }
 
@@ -71,7 +75,8 @@ ordered_json probe_json(const StunProbeResult& r) {
 
 ordered_json stun_json(const StunClientRecord& rec, const topo::Topology& t, int node) {
   static const std::vector<StunProbeResult> kNone;
-  const std::vector<StunProbeResult>& latest = rec.rounds.empty() ? kNone : rec.rounds.back().results;
+  const std::vector<StunProbeResult>& latest =
+      rec.rounds.empty() ? kNone : rec.rounds.back().results;
   ordered_json s;
   s["rounds"] = rec.rounds_completed;
   s["role_starts"] = rec.starts;
@@ -81,17 +86,21 @@ ordered_json stun_json(const StunClientRecord& rec, const topo::Topology& t, int
   s["unanswered"] = unanswered;
   const topo::Node& n = t.nodes[node];
   ordered_json by_family;
-  for (Family f : n.families) by_family[to_string(f)] = optional_bool(mapping_varies_by_destination(latest, f));
+  for (Family f : n.families)
+    by_family[to_string(f)] = optional_bool(mapping_varies_by_destination(latest, f));
   // The headline answer is about the IPv4 NAT when the node has IPv4: IPv6 is not translated.
   Family headline = n.has(Family::ipv4) ? Family::ipv4 : Family::ipv6;
-  s["mapping_varies_by_destination"] = optional_bool(mapping_varies_by_destination(latest, headline));
+  s["mapping_varies_by_destination"] =
+      optional_bool(mapping_varies_by_destination(latest, headline));
   s["mapping_varies_by_family"] = by_family;
   s["configured_mapping_varies"] = headline == Family::ipv4 && configured_mapping_varies(t, node);
   // Every kept round, compactly: what each server saw (null: no answer) and the retries,
   // in the order of `servers`.
   ordered_json servers = ordered_json::array();
   for (const StunProbeResult& r : latest) {
-    servers.push_back({{"server", r.name}, {"family", to_string(r.server.family())}, {"endpoint", r.server.to_string()}});
+    servers.push_back({{"server", r.name},
+                       {"family", to_string(r.server.family())},
+                       {"endpoint", r.server.to_string()}});
   }
   s["servers"] = servers;
   ordered_json history = ordered_json::array();
@@ -114,7 +123,8 @@ ordered_json stun_json(const StunClientRecord& rec, const topo::Topology& t, int
 
 bool configured_mapping_varies(const topo::Topology& t, int node) {
   for (int idx : t.nat_chain(node)) {
-    if (t.nodes[idx].nat && t.nodes[idx].nat->mapping != nat::Behaviour::endpoint_independent) return true;
+    if (t.nodes[idx].nat && t.nodes[idx].nat->mapping != nat::Behaviour::endpoint_independent)
+      return true;
   }
   return false;
 }
@@ -151,8 +161,10 @@ ordered_json build_report(const Scenario& sc, const SimNetwork& net, const RoleR
       const ordered_json& varies = e["stun"]["mapping_varies_by_destination"];
       if (!varies.is_null()) {
         ++answered;
-        if (varies.get<bool>() == e["stun"]["configured_mapping_varies"].get<bool>()) ++matches;
-        else mismatches.push_back(n.name);
+        if (varies.get<bool>() == e["stun"]["configured_mapping_varies"].get<bool>())
+          ++matches;
+        else
+          mismatches.push_back(n.name);
       }
     }
     add_control_node_fields(e, n.name, records);
@@ -162,7 +174,8 @@ ordered_json build_report(const Scenario& sc, const SimNetwork& net, const RoleR
 
   ordered_json events = ordered_json::array();
   for (const ScenarioEvent& ev : sc.events) {
-    ordered_json e{{"at_s", ev.at.seconds_f()}, {"action", to_string(ev.action)}, {"node", ev.node}};
+    ordered_json e{
+        {"at_s", ev.at.seconds_f()}, {"action", to_string(ev.action)}, {"node", ev.node}};
     if (!ev.peer.empty()) e["peer"] = ev.peer;
     events.push_back(e);
   }
@@ -189,6 +202,7 @@ ordered_json build_report(const Scenario& sc, const SimNetwork& net, const RoleR
     nats.push_back(e);
   }
   r["nats"] = nats;
+  add_relay_sections(r, sc, records);
 
   ordered_json summary = ordered_json::object();
   if (clients > 0) {
@@ -198,6 +212,7 @@ ordered_json build_report(const Scenario& sc, const SimNetwork& net, const RoleR
                {"inference_mismatches", mismatches}};
   }
   add_control_summary(summary, records);
+  add_relay_summary(summary, records);
   if (!summary.empty()) r["summary"] = summary;
   return r;
 }

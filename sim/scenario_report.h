@@ -1,6 +1,8 @@
 // Builds report.json's content from a finished simulation: the nodes with their addresses,
 // site preset and NAT chain, what each STUN client learned, each control client's overlay
-// addresses and map figures (control_report.h), the NATs' counters, and a summary. Deterministic: only simulated state, in topology order.
+// addresses and map figures (control_report.h), the NATs' counters, the relays' and relay
+// probes' figures (relay_report.h), and a summary. Deterministic: only simulated state, in
+// topology order.
 #pragma once
 
 #include <nlohmann/json.hpp>

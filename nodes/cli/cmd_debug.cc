@@ -10,7 +10,7 @@
 //    "changes": {"peers_changed": [ids], "peers_removed": [ids], "peer_patches": [ids]}}
 // Errors go to stderr. Exit: 0 after --count map messages (or at --timeout / SIGINT without
 // --count, once registered), 1 on a refused registration, a server key mismatch or a timeout,
-// 2 on bad usage.
+// 2 on bad usage. (`warren debug relay`, a relay test client, lives in debug_relay.cc.)
 #include <unistd.h>
 
 #include <cerrno>
@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "nodes/cli/commands.h"
+#include "nodes/cli/debug_relay.h"
 #include "nodes/cli/state_files.h"
 #include "nodes/client/control_client.h"
 #include "nodes/net/env.h"
@@ -32,6 +33,7 @@
 #include "nodes/real/resolver.h"
 #include "nodes/real/stderr_log_sink.h"
 #include "nodes/real/system_rng.h"
+#include "nodes/relay/relay_config.h"
 
 namespace warren::cli {
 namespace {
@@ -42,13 +44,8 @@ constexpr double kMaxTimeoutSeconds = 86400;
 // "Until interrupted", as a deadline the loop can add to its clock without overflow.
 constexpr Duration kForever = Duration::seconds(100LL * 365 * 24 * 3600);
 
-const char* const kMachineKeyFile = "machine.key";
-const char* const kNodeKeyFile = "node.key";
-const char* const kDiscoKeyFile = "disco.key";
-const char* const kServerKeyFile = "control-server.pub";
-// The last successful registration (the "node" of the registered line). Its presence tells the
-// client that the server knows this machine, so a spent or expired auth key is not needed.
-const char* const kNodeFile = "node.json";
+// The state directory's files: state_files.h.
+const char* const kServerKeyFile = kControlServerKeyFile;
 
 struct NetmapArgs {
   std::string control;
@@ -61,45 +58,6 @@ struct NetmapArgs {
   double timeout_s = 0;
   std::string log_level = "warn";
 };
-
-struct ControlUrl {
-  std::string host_port;  // for the resolver and the Host header
-};
-
-// http://HOST[:PORT][/]. The port defaults to 80, as in any http URL.
-Result<ControlUrl> parse_control_url(const std::string& url) {
-  const std::string http = "http://";
-  if (url.rfind("https://", 0) == 0) {
-    return make_error("--control " + url +
-                      ": https is not supported yet; use http://HOST:PORT (TLS belongs to a "
-                      "reverse proxy in front of the server)");
-  }
-  if (url.rfind(http, 0) != 0) {
-    return make_error("--control " + url +
-                      ": expected http://HOST:PORT, e.g. http://127.0.0.1:8080");
-  }
-  std::string rest = url.substr(http.size());
-  if (!rest.empty() && rest.back() == '/') rest.pop_back();
-  if (rest.empty() || rest.find('/') != std::string::npos || rest.find('@') != std::string::npos) {
-    return make_error("--control " + url + ": expected http://HOST:PORT without a path");
-  }
-  if (rest.front() == '[' && rest.find(']') == std::string::npos) {
-    return make_error("--control " + url + ": unbalanced '[' in the host");
-  }
-  const size_t bracket = rest.rfind(']');
-  const size_t colon = rest.rfind(':');
-  const bool has_port = colon != std::string::npos &&
-                        (bracket == std::string::npos || colon > bracket) &&
-                        (rest.front() == '[' || rest.find(':') == colon);
-  if (!has_port) {
-    if (rest.front() != '[' && rest.find(':') != std::string::npos) {
-      return make_error("--control " + url +
-                        ": put an IPv6 address in brackets: http://[ADDR]:PORT");
-    }
-    rest += ":80";
-  }
-  return ControlUrl{rest};
-}
 
 std::vector<std::string> split_list(const std::vector<std::string>& items) {
   std::vector<std::string> out;
@@ -183,7 +141,7 @@ std::optional<ControlClientOptions> options_from_args(const NetmapArgs& args) {
     fail_usage(message);
     return std::nullopt;
   };
-  auto url = parse_control_url(args.control);
+  auto url = relay::parse_http_target(args.control, "--control");
   if (!url) return fail(url.error().message);
   ControlClientOptions options;
   options.host = url->host_port;
@@ -230,16 +188,9 @@ Status load_identity(const std::string& state_dir, Rng& rng, ControlClientOption
     *slot = *key;
   }
   const std::string server_key_path = state_dir + "/" + kServerKeyFile;
-  auto pinned_text = read_first_line(server_key_path);
-  if (!pinned_text) return pinned_text.error();
-  if (*pinned_text) {
-    auto pinned = public_key_from_base64(**pinned_text);
-    if (!pinned) {
-      return make_error(server_key_path + " is not a public key (" + pinned.error().message +
-                        "); delete it to pin the server's key again");
-    }
-    options.server_key = *pinned;
-  }
+  auto pinned = read_pinned_key(server_key_path, "the server's key");
+  if (!pinned) return pinned.error();
+  options.server_key = *pinned;
   std::error_code ignored;
   options.registered_before = std::filesystem::exists(state_dir + "/" + kNodeFile, ignored);
   return Status::success();
@@ -384,6 +335,8 @@ void add_debug_commands(CLI::App& app, int& exit_code) {
   netmap->add_option("--log-level", args->log_level,
                      "debug, info, warn (default), error or off; logs go to stderr");
   netmap->callback([args, &exit_code] { exit_code = run_netmap(*args); });
+
+  add_debug_relay_command(*debug, exit_code);
 }
 
 }  // namespace warren::cli

@@ -11,6 +11,7 @@ void add_stun_commands(CLI::App& app, int& exit_code);
 void add_topo_commands(CLI::App& app, int& exit_code);
 void add_sim_commands(CLI::App& app, int& exit_code);
 void add_control_commands(CLI::App& app, int& exit_code);
+void add_relay_commands(CLI::App& app, int& exit_code);
 void add_debug_commands(CLI::App& app, int& exit_code);
 
 }  // namespace warren::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   warren::cli::add_topo_commands(app, exit_code);
   warren::cli::add_sim_commands(app, exit_code);
   warren::cli::add_control_commands(app, exit_code);
+  warren::cli::add_relay_commands(app, exit_code);
   warren::cli::add_debug_commands(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -78,6 +78,18 @@ Result<PrivateKey> load_or_create_private_key(const std::string& path, Rng& rng,
   return key;
 }
 
+Result<std::optional<PublicKey>> read_pinned_key(const std::string& path, const std::string& what) {
+  auto text = read_first_line(path);
+  if (!text) return text.error();
+  if (!*text) return std::optional<PublicKey>();
+  auto key = public_key_from_base64(**text);
+  if (!key) {
+    return make_error(path + " is not a public key (" + key.error().message +
+                      "); delete it to pin " + what + " again");
+  }
+  return std::optional<PublicKey>(*key);
+}
+
 Result<std::string> read_text_file(const std::string& path, size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error("cannot open " + path + ": " + os_error());

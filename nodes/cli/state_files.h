@@ -12,6 +12,17 @@
 
 namespace warren::cli {
 
+// A node's state directory (`warren debug netmap` creates it, `warren debug relay` reuses its
+// node key): the private keys, the control server's key pinned on first use, and the last
+// registration. `warren relay serve` pins the control server's key under the same name.
+inline constexpr const char* kMachineKeyFile = "machine.key";
+inline constexpr const char* kNodeKeyFile = "node.key";
+inline constexpr const char* kDiscoKeyFile = "disco.key";
+inline constexpr const char* kControlServerKeyFile = "control-server.pub";
+// The last successful registration. Its presence tells the client that the server knows this
+// machine, so a spent or expired auth key is not needed.
+inline constexpr const char* kNodeFile = "node.json";
+
 // Creates `dir` (mode 0700; missing parents with the default mode) unless it exists. Errors
 // name the directory and what to do.
 Status ensure_private_dir(const std::string& dir);
@@ -27,6 +38,11 @@ Status write_new_private_file(const std::string& path, const std::string& text);
 // saved on first use. `what` names the key in messages ("the server's key").
 Result<PrivateKey> load_or_create_private_key(const std::string& path, Rng& rng,
                                               const std::string& what);
+
+// The public key pinned in `path` (base64, one line); nullopt if the file does not exist. A
+// file that holds no key is an error saying to delete it to pin `what` ("the server's key")
+// again.
+Result<std::optional<PublicKey>> read_pinned_key(const std::string& path, const std::string& what);
 
 // Reads a whole text file of at most `max_bytes`; errors name the file.
 Result<std::string> read_text_file(const std::string& path, size_t max_bytes);

@@ -6,13 +6,10 @@
 #include <variant>
 
 #include "nodes/common/secure_channel.h"
+#include "nodes/net/backoff.h"
 
 namespace warren {
 namespace {
-
-// Backoff doubles per consecutive failure up to backoff_max; past this many doublings the
-// shift would overflow long before it mattered.
-constexpr int kMaxBackoffDoublings = 20;
 
 ChannelOptions control_channel_options() {
   ChannelOptions options;
@@ -72,7 +69,6 @@ struct ControlClient::Impl {
   void send_update(control::UpdateMessage update);
   void fail(ControlClientError::Kind kind, const std::string& message, bool fatal);
   void teardown();
-  Duration next_backoff();
   void arm_watchdog();
 
   Env& env;
@@ -85,7 +81,7 @@ struct ControlClient::Impl {
   NetMap map;
   Timer watchdog;
   Timer retry;
-  int failures = 0;           // consecutive, for the backoff
+  Backoff backoff{options.backoff_initial, options.backoff_max};
   bool send_auth_key = true;  // false once the server knows this machine
   ControlClientCounters counters;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
@@ -263,7 +259,7 @@ void ControlClient::Impl::on_map(const control::MapMessage& message) {
   }
   ++counters.map_messages;
   state = State::streaming;
-  failures = 0;  // a working stream: the next outage starts its backoff from the beginning
+  backoff.reset();  // a working stream: the next outage starts its backoff from the beginning
   if (callbacks.on_map) callbacks.on_map(map, message);
 }
 
@@ -292,18 +288,6 @@ void ControlClient::Impl::teardown() {
   map.reset();
 }
 
-Duration ControlClient::Impl::next_backoff() {
-  const int doublings = std::min(failures, kMaxBackoffDoublings);
-  ++failures;
-  Duration base = options.backoff_initial * (int64_t{1} << doublings);
-  if (base > options.backoff_max || base <= Duration::zero()) base = options.backoff_max;
-  // Half fixed, half random: spreads reconnecting clients after a server restart.
-  const int64_t half = base.ns() / 2;
-  const int64_t jitter =
-      half > 0 ? static_cast<int64_t>(env.rng.uniform(static_cast<uint64_t>(half) + 1)) : 0;
-  return Duration::nanoseconds(base.ns() - half + jitter);
-}
-
 void ControlClient::Impl::fail(ControlClientError::Kind kind, const std::string& message,
                                bool fatal) {
   teardown();
@@ -314,7 +298,7 @@ void ControlClient::Impl::fail(ControlClientError::Kind kind, const std::string&
   } else {
     state = State::waiting_retry;
     ++counters.reconnects;
-    const Duration delay = next_backoff();
+    const Duration delay = backoff.next(env.rng);
     env.log.info(message + "; reconnecting in " + to_string(delay));
     retry.arm_after(delay, [this] { connect(); });
   }
@@ -340,7 +324,7 @@ ControlClient::~ControlClient() {
 void ControlClient::start() {
   Impl& s = *impl_;
   if (s.state != Impl::State::idle && s.state != Impl::State::failed) return;
-  s.failures = 0;
+  s.backoff.reset();
   s.connect();
 }
 

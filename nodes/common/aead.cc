@@ -35,15 +35,22 @@ ChaChaNonce wireguard_nonce(uint64_t counter) {
   return nonce;
 }
 
-Bytes chacha20poly1305_seal(const AeadKey& key, const ChaChaNonce& nonce, ByteView plaintext,
-                            ByteView ad) {
+void chacha20poly1305_seal_append(const AeadKey& key, const ChaChaNonce& nonce, ByteView plaintext,
+                                  ByteView ad, Bytes& out) {
   ensure_sodium();
-  Bytes out(plaintext.size() + kAeadTagBytes);
+  const size_t start = out.size();
+  out.resize(start + plaintext.size() + kAeadTagBytes);
   unsigned long long out_len = 0;
-  crypto_aead_chacha20poly1305_ietf_encrypt(out.data(), &out_len, plaintext.data(),
+  crypto_aead_chacha20poly1305_ietf_encrypt(out.data() + start, &out_len, plaintext.data(),
                                             plaintext.size(), ad.data(), ad.size(), nullptr,
                                             nonce.data(), key.data());
-  out.resize(static_cast<size_t>(out_len));
+  out.resize(start + static_cast<size_t>(out_len));
+}
+
+Bytes chacha20poly1305_seal(const AeadKey& key, const ChaChaNonce& nonce, ByteView plaintext,
+                            ByteView ad) {
+  Bytes out;
+  chacha20poly1305_seal_append(key, nonce, plaintext, ad, out);
   return out;
 }
 

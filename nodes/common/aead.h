@@ -34,6 +34,9 @@ Bytes chacha20poly1305_seal(const AeadKey& key, const ChaChaNonce& nonce, ByteVi
                             ByteView ad);
 Result<Bytes> chacha20poly1305_open(const AeadKey& key, const ChaChaNonce& nonce,
                                     ByteView ciphertext, ByteView ad);
+// Appends ciphertext || tag to `out` (hot paths reuse one buffer instead of allocating).
+void chacha20poly1305_seal_append(const AeadKey& key, const ChaChaNonce& nonce, ByteView plaintext,
+                                  ByteView ad, Bytes& out);
 // The same with nonce = wireguard_nonce(counter).
 Bytes chacha20poly1305_seal(const AeadKey& key, uint64_t counter, ByteView plaintext, ByteView ad);
 Result<Bytes> chacha20poly1305_open(const AeadKey& key, uint64_t counter, ByteView ciphertext,

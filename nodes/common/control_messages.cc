@@ -332,6 +332,30 @@ Result<std::vector<PublicKey>> key_list(const json& doc, const char* key,
   return keys;
 }
 
+// {"key", "reason"}: the reason is shown in relay logs and sent to refused nodes, so it must be
+// one line of printable text.
+Result<RemovedRelayKey> removed_key_value(const json& v, const std::string& where) {
+  if (!v.is_object()) {
+    return error_at(where,
+                    std::string("expected an object {\"key\", \"reason\"}, got ") + type_name(v));
+  }
+  if (Status s = check_keys(v, where, {"key", "reason"}); !s) return s.error();
+  RemovedRelayKey out;
+  auto key = required_key(v, "key", where);
+  if (!key) return key.error();
+  out.key = *key;
+  auto reason = required_text(v, "reason", where, kMaxRemovalReasonBytes);
+  if (!reason) return reason.error();
+  if (reason->empty()) return error_at(at(where, "reason"), "empty; say why the key was removed");
+  for (unsigned char c : *reason) {
+    if (c < 0x20 || c == 0x7f) {
+      return error_at(at(where, "reason"), "contains a control character; expected one line");
+    }
+  }
+  out.reason = std::move(*reason);
+  return out;
+}
+
 Result<ServerMessage> decode_relay_keys(const json& doc) {
   const std::string where = "relay_keys";
   if (Status s = check_keys(doc, where, {"type", "seq", "full", "keys", "added", "removed"}); !s) {
@@ -353,12 +377,20 @@ Result<ServerMessage> decode_relay_keys(const json& doc) {
     m.keys = std::move(*keys);
   } else {
     if (find(doc, "keys")) return error_at(at(where, "keys"), "only allowed with \"full\": true");
-    for (auto [key, out] : {std::pair<const char*, std::vector<PublicKey>*>{"added", &m.added},
-                            {"removed", &m.removed}}) {
-      if (!find(doc, key)) continue;
-      auto keys = key_list(doc, key, where);
+    if (find(doc, "added")) {
+      auto keys = key_list(doc, "added", where);
       if (!keys) return keys.error();
-      *out = std::move(*keys);
+      m.added = std::move(*keys);
+    }
+    if (find(doc, "removed")) {
+      auto removed = list_of<RemovedRelayKey>(doc, "removed", where, SIZE_MAX, removed_key_value);
+      if (!removed) return removed.error();
+      if (Status s = check_ascending(*removed, at(where, "removed"),
+                                     [](const RemovedRelayKey& r) { return r.key; });
+          !s) {
+        return s.error();
+      }
+      m.removed = std::move(*removed);
     }
   }
   return ServerMessage(std::move(m));
@@ -446,7 +478,13 @@ json server_to_json(const RelayKeysMessage& m) {
     return j;
   }
   if (!m.added.empty()) j["added"] = keys_to_json(m.added);
-  if (!m.removed.empty()) j["removed"] = keys_to_json(m.removed);
+  if (!m.removed.empty()) {
+    json removed = json::array();
+    for (const RemovedRelayKey& r : m.removed) {
+      removed.push_back({{"key", to_base64(r.key)}, {"reason", r.reason}});
+    }
+    j["removed"] = std::move(removed);
+  }
   return j;
 }
 

@@ -20,7 +20,8 @@
 //                                       "home_relay"?, "online"?, "last_seen"?, "disco_key"?}
 //   {"type":"keepalive"}
 //   {"type":"relay_keys", "seq":N, "full":true, "keys":[node_key]} then
-//   {"type":"relay_keys", "seq":N, "added"?[], "removed"?[]}
+//   {"type":"relay_keys", "seq":N, "added"?[node_key], "removed"?[{"key", "reason"}]}
+//                                       a delta; every removal says why ("node key expired")
 //   {"type":"error", "error":"..."}     then the server closes the channel
 // NODE = {"id", "name", "user", "tags"[], "node_key", "machine_key", "disco_key",
 //         "addresses"["100.64.0.1/32","fd7a:115c:a1e0::1/128"], "allowed_ips"[...+routes],
@@ -57,6 +58,9 @@ constexpr size_t kMaxRoutes = 1024;        // a large subnet router; more is a r
 constexpr size_t kMaxHostnameBytes = 255;  // a DNS name fits
 constexpr size_t kMaxAuthKeyBytes = 256;   // our keys are ~60 characters
 constexpr int kMaxRelayRegionId = 65535;
+// Why a relay key was removed: one short printable line for a relay's log and the refusal it
+// sends the node ("node key expired"); longer is a broken server.
+constexpr size_t kMaxRemovalReasonBytes = 200;
 
 using NodeId = uint64_t;  // 0 is never valid; never reused after delete
 
@@ -135,12 +139,18 @@ struct MapMessage {
   std::optional<PacketFilter> packet_filter;
 };
 struct KeepaliveMessage {};
+struct RemovedRelayKey {
+  PublicKey key;
+  std::string reason;  // non-empty, printable, at most kMaxRemovalReasonBytes
+  bool operator==(const RemovedRelayKey& o) const { return key == o.key && reason == o.reason; }
+  bool operator!=(const RemovedRelayKey& o) const { return !(*this == o); }
+};
 struct RelayKeysMessage {
   uint64_t seq = 0;
   bool full = false;
-  std::vector<PublicKey> keys;  // full only, ascending
-  std::vector<PublicKey> added;
-  std::vector<PublicKey> removed;
+  std::vector<PublicKey> keys;           // full only, ascending
+  std::vector<PublicKey> added;          // deltas, ascending
+  std::vector<RemovedRelayKey> removed;  // deltas, ascending key
 };
 struct ErrorMessage {
   std::string error;

@@ -30,6 +30,8 @@ class EstablishedChannel final : public SecureChannel {
   static constexpr size_t kMaxHeldMessages = 1024;
   // ... or more than this many maximum-size messages' worth of bytes.
   static constexpr size_t kHeldMessageBytesFactor = 2;
+  // Send scratch larger than this is released after use rather than kept for the next one.
+  static constexpr size_t kRetainedSendBufferBytes = 128 << 10;
 
   // `decoder` may already hold bytes that arrived right after the handshake.
   EstablishedChannel(Env& env, std::unique_ptr<Stream> stream, noise::TransportCiphers ciphers,

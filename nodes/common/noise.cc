@@ -39,13 +39,23 @@ void CipherState::initialize_key(const AeadKey& key) {
 }
 
 Result<Bytes> CipherState::encrypt_with_ad(ByteView ad, ByteView plaintext) {
-  if (!has_key_) return plaintext.to_bytes();
+  Bytes out;
+  Status s = encrypt_append(ad, plaintext, out);
+  if (!s) return s.error();
+  return out;
+}
+
+Status CipherState::encrypt_append(ByteView ad, ByteView plaintext, Bytes& out) {
+  if (!has_key_) {
+    out.insert(out.end(), plaintext.begin(), plaintext.end());
+    return Status::success();
+  }
   if (n_ == kReservedNonce) {
     return make_error("Noise cipher: nonce exhausted after 2^64-1 messages; rekey or reconnect");
   }
-  Bytes out = chacha20poly1305_seal(key_, n_, plaintext, ad);
+  chacha20poly1305_seal_append(key_, wireguard_nonce(n_), plaintext, ad, out);
   ++n_;
-  return out;
+  return Status::success();
 }
 
 Result<Bytes> CipherState::decrypt_with_ad(ByteView ad, ByteView ciphertext) {

@@ -69,6 +69,8 @@ class CipherState {
   // Without a key the plaintext passes through unchanged (spec 5.1). Error when the nonce is
   // exhausted (n = 2^64-1); the caller must then rekey or abandon the session.
   Result<Bytes> encrypt_with_ad(ByteView ad, ByteView plaintext);
+  // The same, appending the ciphertext to `out` (nothing appended on error).
+  Status encrypt_append(ByteView ad, ByteView plaintext, Bytes& out);
   // Error on a failed authentication; n only advances on success.
   Result<Bytes> decrypt_with_ad(ByteView ad, ByteView ciphertext);
   // k = the first 32 bytes of ENCRYPT(k, 2^64-1, "", 32 zero bytes) (spec 4.2).

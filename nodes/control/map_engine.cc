@@ -96,7 +96,8 @@ MapEngine::MapEngine(Clock& clock, MapOutput& output, Duration batch_window, Rel
       relay_map_(std::move(relay_map)),
       relay_map_json_(relay_map_to_json(relay_map_).dump()),
       index_(std::make_unique<PolicyIndex>(std::move(policy))),
-      flush_timer_(clock) {}
+      flush_timer_(clock),
+      relay_flush_timer_(clock) {}
 
 MapEngine::~MapEngine() = default;
 
@@ -130,7 +131,12 @@ void MapEngine::mark_relay_dirty(MapSessionId id, RelaySession& relay) {
     relay.dirty = true;
     dirty_relays_.push_back(id);
   }
-  arm_flush();
+  // Relays get key changes on the next clock turn, not after the batch window: a node that
+  // has just registered connects to its relay right away and must find its key there, and a
+  // removed key must be cut off promptly. Changes of one turn still go out as one delta.
+  if (!relay_flush_timer_.armed()) {
+    relay_flush_timer_.arm_after(Duration::zero(), [this] { flush_relays(); });
+  }
 }
 
 void MapEngine::discard(MapSession& session) {
@@ -218,12 +224,13 @@ void MapEngine::acquire_relay_key(const PublicKey& key) {
   }
 }
 
-void MapEngine::release_relay_key(const PublicKey& key) {
+void MapEngine::release_relay_key(const PublicKey& key, const char* reason) {
   auto it = relay_keys_.find(key);
   if (it == relay_keys_.end() || --it->second > 0) return;
   relay_keys_.erase(it);
+  const std::string text = reason;
   for (auto& [id, relay] : relay_sessions_) {
-    relay.pending.key_removed(key);
+    relay.pending.key_removed(key, text);
     mark_relay_dirty(id, relay);
   }
 }
@@ -239,7 +246,11 @@ void MapEngine::upsert_node(const Node& node, const std::string& user_name, bool
   set_registered_fields(p, node, user_name);
 
   if (expired) {
-    if (state.visible) hide(state, "node key expired; register again with an auth key");
+    // The key it was shown with leaves the feeds (it may expire and re-key in one update).
+    if (state.visible) {
+      hide(state, before.node_key, "node key expired; register again with an auth key",
+           kRelayKeyExpired);
+    }
     state.subject = next_subject;
     state.json.clear();
     return;
@@ -261,7 +272,7 @@ void MapEngine::upsert_node(const Node& node, const std::string& user_name, bool
 
   if (before.node_key != p.node_key) {
     acquire_relay_key(p.node_key);
-    release_relay_key(before.node_key);
+    release_relay_key(before.node_key, kRelayKeyReplaced);
   }
   if (!same_subject(state.subject, next_subject)) {
     change_subject(state, next_subject);  // whole nodes both ways, self and filters
@@ -287,7 +298,7 @@ void MapEngine::upsert_node(const Node& node, const std::string& user_name, bool
 void MapEngine::remove_node(NodeId id, const std::string& reason) {
   NodeState* state = find_node(id);
   if (!state) return;
-  if (state->visible) hide(*state, reason);
+  if (state->visible) hide(*state, state->peer.node_key, reason, kRelayKeyDeleted);
   if (state->stream) discard(*state->stream);  // cannot happen: streams need visible nodes
   nodes_.erase(id);
 }
@@ -307,7 +318,8 @@ void MapEngine::show(NodeState& state) {
   acquire_relay_key(state.peer.node_key);
 }
 
-void MapEngine::hide(NodeState& state, const std::string& reason) {
+void MapEngine::hide(NodeState& state, const PublicKey& relay_key, const std::string& reason,
+                     const char* relay_reason) {
   const NodeId id = state.peer.id;
   std::vector<NodeId> peers = peers_of(*index_, id);
   std::vector<NodeId> dependents = filter_dependents(state.subject);
@@ -321,7 +333,7 @@ void MapEngine::hide(NodeState& state, const std::string& reason) {
     s.pending.filter_changed();
     mark_dirty(s);
   });
-  release_relay_key(state.peer.node_key);
+  release_relay_key(relay_key, relay_reason);
   if (MapSession* own = state.stream) {
     const MapSessionId own_id = own->id;
     discard(*own);
@@ -556,8 +568,6 @@ void MapEngine::flush() {
   closed_while_dirty_.clear();
   std::vector<MapSession*> dirty = std::move(dirty_);
   dirty_.clear();
-  std::vector<MapSessionId> relays = std::move(dirty_relays_);
-  dirty_relays_.clear();
   for (MapSession* s : dirty) {
     if (s->closed) continue;
     s->dirty = false;
@@ -573,6 +583,14 @@ void MapEngine::flush() {
     });
     // `s` may be gone now (the output closed it).
   }
+  flush_relays();
+  patch_cache_.clear();
+}
+
+void MapEngine::flush_relays() {
+  relay_flush_timer_.cancel();
+  std::vector<MapSessionId> relays = std::move(dirty_relays_);
+  dirty_relays_.clear();
   for (MapSessionId id : relays) {
     auto it = relay_sessions_.find(id);
     if (it == relay_sessions_.end() || !it->second.dirty) continue;
@@ -587,7 +605,6 @@ void MapEngine::flush() {
       relay.pending.clear();
     });
   }
-  patch_cache_.clear();
 }
 
 void MapEngine::build_full_map(MapSession& s, std::string& out) {
@@ -710,11 +727,17 @@ void MapEngine::build_relay_delta(RelaySession& relay, std::string& out) {
   j.field("seq", std::to_string(++relay.seq));
   for (bool added : {true, false}) {
     bool any = false;
-    for (const auto& [key, is_added] : keys) {
-      if (is_added != added) continue;
+    for (const auto& [key, change] : keys) {
+      if (change.added != added) continue;
       if (!any) j.begin_array(added ? "added" : "removed");
       any = true;
-      j.item("\"" + to_base64(key) + "\"");
+      if (added) {
+        j.item("\"" + to_base64(key) + "\"");
+      } else {
+        // The reason is one of our constants, but escape it like any string.
+        j.item("{\"key\":\"" + to_base64(key) +
+               "\",\"reason\":" + nlohmann::json(change.reason).dump() + "}");
+      }
     }
     if (any) j.end_array();
   }

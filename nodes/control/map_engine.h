@@ -14,7 +14,8 @@
 //   copies it into every recipient's message (full maps too). Patches are encoded once per
 //   flush per (peer, field set).
 // - Relay feeds carry the node keys of every visible node (known, not expired), full set first,
-//   then keys added/removed in the same windows.
+//   then keys added/removed in the same windows; each removal carries one of the short reasons
+//   below, which the relay logs and sends to the node it refuses.
 //
 // Visible = registered and not expired. Hiding a node (deleted or expired) removes it from
 // every stream within one window and ends its own stream through MapOutput::end_session.
@@ -39,6 +40,11 @@
 namespace warren::control {
 
 using MapSessionId = uint64_t;
+
+// Why a key leaves the relay feed (a node's own stream gets the longer error with advice).
+constexpr const char* kRelayKeyExpired = "node key expired";
+constexpr const char* kRelayKeyDeleted = "node deleted";
+constexpr const char* kRelayKeyReplaced = "node key replaced by a newer one";
 
 class MapOutput {
  public:
@@ -106,7 +112,8 @@ class MapEngine {
   void open_relay_session(MapSessionId session);  // sends the full key set now
   void close_session(MapSessionId session);       // unknown: no-op
 
-  // Sends what every stream owes (normally run by the batch timer).
+  // Sends what every stream owes (normally run by the batch timer; relay feeds also go out
+  // on their own, one clock turn after a change).
   void flush();
 
   const MapEngineStats& stats() const { return stats_; }
@@ -116,6 +123,7 @@ class MapEngine {
 
  private:
   struct MapSession;
+  void flush_relays();
   struct NodeState {
     PeerNode peer;  // what peers see now, live fields included
     PolicySubject subject;
@@ -156,10 +164,13 @@ class MapEngine {
   std::string filter_json(NodeId id, size_t& hash);
 
   void show(NodeState& state);
-  void hide(NodeState& state, const std::string& reason);
+  // Ends the node's own stream with `reason`; its relay key `relay_key` (the node key it was
+  // shown with) leaves the relay feeds with `relay_reason`.
+  void hide(NodeState& state, const PublicKey& relay_key, const std::string& reason,
+            const char* relay_reason);
   void change_subject(NodeState& state, const PolicySubject& next);
   void acquire_relay_key(const PublicKey& key);
-  void release_relay_key(const PublicKey& key);
+  void release_relay_key(const PublicKey& key, const char* reason);
   std::vector<NodeId> peers_of(const PolicyIndex& index, NodeId id) const;
   std::vector<NodeId> filter_dependents(const PolicySubject& subject) const;
   std::vector<NodeId> sorted_visible_ids() const;
@@ -189,6 +200,7 @@ class MapEngine {
   std::map<std::pair<NodeId, uint8_t>, std::string> patch_cache_;  // one flush; (node, fields)
   std::string scratch_;  // message buffer reused across sends
   Timer flush_timer_;
+  Timer relay_flush_timer_;  // relay key changes: next clock turn
   MapEngineStats stats_;
 };
 

@@ -98,15 +98,15 @@ void PendingMapDelta::collapse_if_large() {
 
 void PendingKeyDelta::key_added(const PublicKey& key) {
   if (full_) return;
-  auto [it, inserted] = keys_.try_emplace(key, true);
-  if (!inserted && !it->second) keys_.erase(it);  // removed then back: the relay still has it
+  auto [it, inserted] = keys_.try_emplace(key, Change{true, {}});
+  if (!inserted && !it->second.added) keys_.erase(it);  // removed then back: the relay has it
   if (keys_.size() > kMaxPendingPeers) need_full_set();
 }
 
-void PendingKeyDelta::key_removed(const PublicKey& key) {
+void PendingKeyDelta::key_removed(const PublicKey& key, const std::string& reason) {
   if (full_) return;
-  auto [it, inserted] = keys_.try_emplace(key, false);
-  if (!inserted && it->second) keys_.erase(it);  // added then gone: the relay never had it
+  auto [it, inserted] = keys_.try_emplace(key, Change{false, reason});
+  if (!inserted && it->second.added) keys_.erase(it);  // added then gone: the relay never had it
   if (keys_.size() > kMaxPendingPeers) need_full_set();
 }
 

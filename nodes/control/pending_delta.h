@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "nodes/common/control_messages.h"
@@ -75,19 +76,25 @@ class PendingMapDelta {
   bool relay_map_ = false;
 };
 
-// The same for a relay's key feed: keys added or removed since the last message.
+// The same for a relay's key feed: keys added or removed since the last message, each removal
+// with its reason. Added then removed = never mentioned; removed then added = unchanged (the
+// relay still has the key).
 class PendingKeyDelta {
  public:
+  struct Change {
+    bool added = false;
+    std::string reason;  // removals only
+  };
   void key_added(const PublicKey& key);
-  void key_removed(const PublicKey& key);
+  void key_removed(const PublicKey& key, const std::string& reason);
   void need_full_set();
   bool full() const { return full_; }
-  const std::map<PublicKey, bool>& keys() const { return keys_; }  // true = added
+  const std::map<PublicKey, Change>& keys() const { return keys_; }  // ascending key
   bool empty() const { return !full_ && keys_.empty(); }
   void clear();
 
  private:
-  std::map<PublicKey, bool> keys_;
+  std::map<PublicKey, Change> keys_;
   bool full_ = false;
 };
 

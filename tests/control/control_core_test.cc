@@ -592,8 +592,16 @@ TEST_F(ControlCoreTest, RelayGetsAllNodeKeysThenDeltas) {
   window();
   feed = relay.all<RelayKeysMessage>();
   ASSERT_EQ(feed.size(), 3u);
-  EXPECT_EQ(feed[2].removed, std::vector<PublicKey>{public_key(a->node_key)});
-  EXPECT_GE(core_->counters().relay_messages_sent, 3u);
+  EXPECT_EQ(feed[2].removed,
+            (std::vector<RemovedRelayKey>{{public_key(a->node_key), "node key expired"}}));
+
+  registry_->delete_node(std::to_string(b->id), [this](const Status& s) { done_ok(s); });
+  window();
+  feed = relay.all<RelayKeysMessage>();
+  ASSERT_EQ(feed.size(), 4u);
+  EXPECT_EQ(feed[3].removed,
+            (std::vector<RemovedRelayKey>{{public_key(b->node_key), "node deleted"}}));
+  EXPECT_GE(core_->counters().relay_messages_sent, 4u);
 
   advance(Duration::seconds(60));
   EXPECT_EQ(relay.keepalives(), 1u);

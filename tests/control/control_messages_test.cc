@@ -285,11 +285,21 @@ TEST(ControlMessages, RelayKeysRoundTrip) {
   RelayKeysMessage delta;
   delta.seq = 2;
   delta.added = {key(4)};
-  delta.removed = {key(1), key(2)};
+  delta.removed = {{key(1), "node key expired"}, {key(2), "node deleted \"x\""}};
   out = std::get<RelayKeysMessage>(server_round_trip(delta));
   EXPECT_FALSE(out.full);
   EXPECT_EQ(out.added, delta.added);
   EXPECT_EQ(out.removed, delta.removed);
+}
+
+TEST(ControlMessages, RelayKeyRemovalsCarryTheirReasonOnTheWire) {
+  RelayKeysMessage delta;
+  delta.seq = 2;
+  delta.removed = {{key(1), "node key expired"}};
+  const Bytes bytes = encode(ServerMessage(delta));
+  json j = json::parse(ByteView(bytes).as_string());
+  EXPECT_EQ(j["removed"],
+            json::parse("[{\"key\": \"" + b64(1) + "\", \"reason\": \"node key expired\"}]"));
 }
 
 TEST(ControlMessages, NeverTimesTravelAsNull) {
@@ -625,7 +635,30 @@ TEST(ControlMessages, OtherServerMessageErrors) {
                          "\", \"" + b64(1) + "\"]}"),
             "relay_keys.added[1]: not in ascending order or repeated");
   EXPECT_EQ(server_error("{\"type\": \"relay_keys\", \"seq\": 2, \"removed\": [3]}"),
-            "relay_keys.removed[0]: expected a base64 key, got a number");
+            "relay_keys.removed[0]: expected an object {\"key\", \"reason\"}, got a number");
+  auto removed = [](const std::string& items) {
+    return server_error("{\"type\": \"relay_keys\", \"seq\": 2, \"removed\": [" + items + "]}");
+  };
+  auto removal = [](int k, const std::string& reason_json) {
+    return "{\"key\": \"" + b64(k) + "\", \"reason\": " + reason_json + "}";
+  };
+  EXPECT_EQ(removed("\"" + b64(1) + "\""),
+            "relay_keys.removed[0]: expected an object {\"key\", \"reason\"}, got a string");
+  EXPECT_EQ(removed("{\"key\": \"" + b64(1) + "\"}"), "relay_keys.removed[0]: missing \"reason\"");
+  EXPECT_EQ(removed(removal(1, "\"\"")),
+            "relay_keys.removed[0].reason: empty; say why the key was removed");
+  EXPECT_EQ(removed(removal(1, "\"" + std::string(kMaxRemovalReasonBytes + 1, 'x') + "\"")),
+            "relay_keys.removed[0].reason: longer than 200 bytes");
+  EXPECT_TRUE(decode_server_message(text("{\"type\": \"relay_keys\", \"seq\": 2, \"removed\": [" +
+                                         removal(1, "\"" + std::string(200, 'x') + "\"") + "]}"))
+                  .ok());
+  EXPECT_EQ(removed(removal(1, "\"two\\nlines\"")),
+            "relay_keys.removed[0].reason: contains a control character; expected one line");
+  EXPECT_EQ(removed(removal(2, "\"a\"") + ", " + removal(1, "\"b\"")),
+            "relay_keys.removed[1]: not in ascending order or repeated");
+  EXPECT_EQ(removed("{\"key\": \"" + b64(1) + "\", \"reason\": \"a\", \"why\": 1}")
+                .find("relay_keys.removed[0]: unknown key \"why\""),
+            0u);
   EXPECT_NE(server_error("{\"type\": \"register\"}").find("unknown type \"register\""),
             std::string::npos);
 }

@@ -541,8 +541,12 @@ TEST_F(MapEngineTest, RelayFeedStartsFullThenBatchesDeltas) {
   std::vector<PublicKey> added = {make_node(4).node_key, key(42, 2)};
   std::sort(added.begin(), added.end());
   EXPECT_EQ(feed[1].added, added);
-  std::vector<PublicKey> removed = {make_node(1).node_key, make_node(2).node_key};
-  std::sort(removed.begin(), removed.end());
+  // Each removal says why: the relay logs it and tells the node it refuses.
+  std::vector<RemovedRelayKey> removed = {
+      {make_node(1).node_key, "node deleted"},
+      {make_node(2).node_key, "node key replaced by a newer one"}};
+  std::sort(removed.begin(), removed.end(),
+            [](const RemovedRelayKey& a, const RemovedRelayKey& b) { return a.key < b.key; });
   EXPECT_EQ(feed[1].removed, removed);
 }
 
@@ -553,8 +557,30 @@ TEST_F(MapEngineTest, ExpiredNodeKeyLeavesTheRelayFeedWithinOneWindow) {
   window();
   auto feed = out_.relay(500);
   ASSERT_EQ(feed.size(), 2u);
-  EXPECT_EQ(feed[1].removed, std::vector<PublicKey>{make_node(1).node_key});
+  EXPECT_EQ(feed[1].removed,
+            (std::vector<RemovedRelayKey>{{make_node(1).node_key, "node key expired"}}));
   EXPECT_TRUE(feed[1].added.empty());
+}
+
+TEST_F(MapEngineTest, ExpiryThatAlsoChangesTheKeyRemovesTheKeyTheRelayHad) {
+  add(make_node(1));
+  engine_.open_relay_session(500);
+  Node rekeyed = make_node(1);
+  rekeyed.node_key = key(42, 1);
+  add(rekeyed, /*expired=*/true);
+  window();
+  auto feed = out_.relay(500);
+  ASSERT_EQ(feed.size(), 2u);
+  EXPECT_EQ(feed[1].removed,
+            (std::vector<RemovedRelayKey>{{make_node(1).node_key, "node key expired"}}));
+  EXPECT_TRUE(feed[1].added.empty());
+  // Shown again (re-registered) with the new key: only that key comes back.
+  add(rekeyed);
+  window();
+  feed = out_.relay(500);
+  ASSERT_EQ(feed.size(), 3u);
+  EXPECT_EQ(feed[2].added, std::vector<PublicKey>{key(42, 1)});
+  EXPECT_TRUE(feed[2].removed.empty());
 }
 
 TEST_F(MapEngineTest, KeyAddedAndRemovedInOneWindowNeverReachesTheRelay) {

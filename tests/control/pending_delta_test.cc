@@ -94,15 +94,16 @@ TEST(PendingKeyDelta, AddAndRemoveCancel) {
   b.bytes.fill(2);
   PendingKeyDelta d;
   d.key_added(a);
-  d.key_removed(a);
+  d.key_removed(a, "node deleted");
   EXPECT_TRUE(d.empty());
-  d.key_removed(b);
+  d.key_removed(b, "node key expired");
   d.key_added(b);
   EXPECT_TRUE(d.empty());
   d.key_added(a);
-  d.key_removed(b);
-  EXPECT_TRUE(d.keys().at(a));
-  EXPECT_FALSE(d.keys().at(b));
+  d.key_removed(b, "node key expired");
+  EXPECT_TRUE(d.keys().at(a).added);
+  EXPECT_FALSE(d.keys().at(b).added);
+  EXPECT_EQ(d.keys().at(b).reason, "node key expired");
 }
 
 TEST(PendingKeyDelta, GrowsIntoAFullSet) {
