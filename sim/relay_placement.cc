@@ -181,7 +181,12 @@ RelayServerSetup server_setup(const Scenario& sc, const RelayPlans& plans, const
   RelayServerSetup setup;
   setup.key = relay_server_key(sc, plan.name);
   relay::RelayServerOptions& o = setup.options;
+  // Clients may reach it on every family the node has (the relay map lists every address):
+  // `family` is the first, the one meshed relays use among themselves.
   o.listen = Endpoint(IpAddress::any(plan.family), plan.port);
+  for (Family f : node.families) {
+    if (f != plan.family) o.additional_listen.emplace_back(IpAddress::any(f), plan.port);
+  }
   if (plan.stun_port != 0) {
     for (Family f : node.families) o.stun_listen.emplace_back(IpAddress::any(f), plan.stun_port);
   }

@@ -20,11 +20,7 @@ bool has_family(const std::vector<Family>& families, Family f) {
 
 RelayProbeRole::RelayProbeRole(Env& env, RelayProbeSetup setup, const ControlServerRecord* server,
                                ControlClientRecord* control_record, RelayProbeRecord& record)
-    : env_(env),
-      setup_(std::move(setup)),
-      record_(record),
-      send_timer_(env.clock),
-      retry_timer_(env.clock) {
+    : env_(env), setup_(std::move(setup)), record_(record), send_timer_(env.clock) {
   record_.starts += 1;
   if (setup_.control) {
     control_ = std::make_unique<ControlClientRole>(env_, *setup_.control, *server, *control_record);
@@ -37,7 +33,6 @@ RelayProbeRole::RelayProbeRole(Env& env, RelayProbeSetup setup, const ControlSer
 
 RelayProbeRole::~RelayProbeRole() {
   send_timer_.cancel();
-  retry_timer_.cancel();
   relay_.reset();  // no callback runs afterwards
   control_.reset();
 }
@@ -119,27 +114,22 @@ void RelayProbeRole::on_connected() {
 
 void RelayProbeRole::on_relay_error(const relay::RelayClientError& e) {
   const bool registered = control_ != nullptr;
-  const bool retry = !e.will_retry && e.refusal == relay::RefusalReason::unknown_key &&
-                     registered && refused_retries_ < kMaxRefusedRetries;
+  // An unregistered probe exists to be refused: its first unknown_key is the answer.
+  const bool final_refusal =
+      !e.will_retry || (!registered && e.refusal == relay::RefusalReason::unknown_key);
   if (e.refusal) {
-    if (retry || e.will_retry) {
-      record_.retried_refusals += 1;
-    } else {
+    if (final_refusal) {
       record_.refusals += 1;
+    } else {
+      record_.retried_refusals += 1;
     }
     record_.last_refusal = std::string(relay::refusal_reason_name(*e.refusal)) + ": " + e.message;
   } else {
     record_.errors += 1;
     record_.last_error = e.message;
   }
-  if (e.will_retry) return;  // the client reconnects by itself
-  if (retry) {
-    ++refused_retries_;
-    retry_timer_.arm_after(kRefusedRetryInterval, [this] {
-      if (relay_) relay_->start();
-    });
-    return;
-  }
+  if (!final_refusal) return;  // the client reconnects by itself
+  if (e.will_retry && relay_) relay_->stop();
   env_.log.warn("relay probe stopped: " + e.message);
 }
 

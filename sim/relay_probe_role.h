@@ -13,9 +13,10 @@
 //
 // Which relay: the one named in the setup, else the first relay of region 1 in the relay map
 // the control server hands out (the first map that has one), reached at its first address of a
-// family the node has. A refusal with unknown_key while registered is retried every
-// kRefusedRetryInterval, at most kMaxRefusedRetries times: the control server tells the relay
-// about a new node a batch window after it tells the node. Other refusals are final.
+// family the node has. The relay client retries what is worth retrying by itself (unknown_key
+// at its slowest pace: a relay may hear of a new node late); those refusals count as
+// retried_refusals. A probe that never registered stops at its first unknown_key, and final
+// refusals (removed_key) stop it too: both count as refusals.
 #pragma once
 
 #include <cstdint>
@@ -55,10 +56,6 @@ struct RelayProbeSetup {
 class RelayProbeRole {
  public:
   static constexpr size_t kHeaderBytes = 9;  // magic, type, seq
-  static constexpr Duration kRefusedRetryInterval = Duration::seconds(1);
-  // Ten seconds of retries outlast any batch window a scenario sets (at most 60 s is allowed,
-  // but the default is 250 ms); a key still unknown then is unknown for good.
-  static constexpr int kMaxRefusedRetries = 10;
 
   // `server` and `control_record` are used when the setup registers (both non-null then);
   // they and `record` must outlive the role.
@@ -85,7 +82,6 @@ class RelayProbeRole {
   std::unique_ptr<ControlClientRole> control_;
   std::unique_ptr<relay::RelayClient> relay_;
   bool map_error_noted_ = false;  // a map without a usable relay is reported once
-  int refused_retries_ = 0;
   std::optional<PublicKey> to_key_;
   // Per request of this start: when it left (for the RTT) and whether it was answered.
   std::vector<Timestamp> sent_at_;
@@ -93,7 +89,6 @@ class RelayProbeRole {
   uint32_t next_seq_ = 0;
   Bytes buffer_;  // reused for every packet sent
   Timer send_timer_;
-  Timer retry_timer_;
 };
 
 }  // namespace warren::sim

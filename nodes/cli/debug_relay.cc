@@ -293,7 +293,9 @@ class Session {
 
   void on_error(const relay::RelayClientError& error) {
     last_error_ = error.message;
-    if (error.will_retry) {
+    // A node's client keeps retrying unknown_key (its relay may not have heard of it yet); a
+    // diagnostic tool says so at once.
+    if (error.will_retry && error.refusal != relay::RefusalReason::unknown_key) {
       std::cerr << kCommand << ": " << error.message << " (retrying)\n";
       return;
     }

@@ -109,6 +109,15 @@ int resolve_endpoints(const std::string& config_path, const relay::RelayConfigFi
   auto listen = resolve_endpoint(config.listen_text, Family::ipv4);
   if (!listen) return fail(kServe, 1, config_path + ": listen: " + listen.error().message);
   options.listen = *listen;
+  options.additional_listen.clear();
+  for (size_t i = 0; i < config.additional_listen_text.size(); ++i) {
+    auto more = resolve_endpoint(config.additional_listen_text[i], Family::ipv4);
+    if (!more) {
+      return fail(kServe, 1,
+                  config_path + ": listen[" + std::to_string(i + 1) + "]: " + more.error().message);
+    }
+    options.additional_listen.push_back(*more);
+  }
   options.stun_listen.clear();
   for (size_t i = 0; i < config.stun_listen_text.size(); ++i) {
     auto stun = resolve_endpoint(config.stun_listen_text[i], Family::ipv4);
@@ -234,7 +243,13 @@ int run_relay_serve(const std::string& config_path) {
   if (feed) feed->start();
   std::cout << "listening on " << server.listen_endpoint().to_string() << ", public key "
             << to_base64(server.public_key()) << ", stun on "
-            << endpoint_list(server.stun_endpoints()) << std::endl;
+            << endpoint_list(server.stun_endpoints());
+  const std::vector<Endpoint> listening = server.listen_endpoints();
+  if (listening.size() > 1) {
+    std::cout << ", also listening on "
+              << endpoint_list(std::vector<Endpoint>(listening.begin() + 1, listening.end()));
+  }
+  std::cout << std::endl;
   loop.run();
   env.log.info("stopping");
   if (feed) feed->stop();

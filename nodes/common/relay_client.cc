@@ -18,19 +18,18 @@ namespace {
 // timer runs only while something is queued).
 constexpr Duration kDrainPollInterval = Duration::milliseconds(5);
 
-ChannelOptions relay_channel_options(Duration handshake_timeout) {
-  ChannelOptions options;
-  options.protocol = kRelayChannelProtocol;
-  options.path = kRelayChannelPath;
-  options.max_message_bytes = kMaxRelayFrameBytes;
-  options.handshake_timeout = handshake_timeout;
-  return options;
+bool fatal_refusal(RefusalReason reason) {
+  return reason == RefusalReason::removed_key || reason == RefusalReason::bad_mesh_key;
 }
 
-bool fatal_refusal(RefusalReason reason) {
-  return reason == RefusalReason::unknown_key || reason == RefusalReason::removed_key ||
-         reason == RefusalReason::bad_mesh_key;
+// A relay may not know a key yet (its control link was down while the node registered): worth
+// retrying, but only at the slowest pace, since it is usually an operator's problem.
+bool slow_refusal(RefusalReason reason) {
+  return reason == RefusalReason::unknown_key;
 }
+
+// What a `restarting` frame may ask of us: at least a short pause before the first attempt.
+constexpr Duration kMinRestartDelay = Duration::milliseconds(100);
 
 template <class... Ts>
 struct Overloaded : Ts... {
@@ -40,6 +39,15 @@ template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
 }  // namespace
+
+ChannelOptions relay_channel_options(Duration handshake_timeout) {
+  ChannelOptions options;
+  options.protocol = kRelayChannelProtocol;
+  options.path = kRelayChannelPath;
+  options.max_message_bytes = kMaxRelayFrameBytes;
+  options.handshake_timeout = handshake_timeout;
+  return options;
+}
 
 struct RelayClient::Impl {
   enum class State {
@@ -106,10 +114,10 @@ struct RelayClient::Impl {
   Timestamp attempt_deadline;
   Timestamp last_heard;
   Backoff backoff{options.backoff_initial, options.backoff_max};
-  // From a `restarting` frame: the next reconnect waits `restart_delay`, and so do later ones
-  // until `restart_until`.
+  bool slow_retry = false;  // the next retry waits the maximum (set by some refusals)
+  // From a `restarting` frame: the next reconnect waits `restart_delay`; later ones back off
+  // as usual from the start (the relay said it is coming back: no failure history counts).
   std::optional<Duration> restart_delay;
-  Timestamp restart_until;
   TokenBucket bucket;  // the relay's advertised limit on our sends (default: unlimited)
   FrameQueue queue{kMaxQueuedFrames};
   Bytes scratch;  // one encode buffer for every frame we send
@@ -313,6 +321,7 @@ void RelayClient::Impl::on_server_hello(const ServerHello& hello) {
 
 void RelayClient::Impl::on_refused(const Refused& refused) {
   const bool fatal = fatal_refusal(refused.reason);
+  slow_retry = slow_refusal(refused.reason);
   fail(RelayClientError::Kind::refused,
        describe() + " refused us (" + refusal_reason_name(refused.reason) +
            (refused.text.empty() ? ")" : "): " + refused.text),
@@ -335,8 +344,8 @@ void RelayClient::Impl::on_restarting(const Restarting& restarting) {
   // A hostile or confused relay must not park us for weeks: never longer than our own cap.
   Duration delay = Duration::milliseconds(restarting.reconnect_in_ms);
   if (delay > options.backoff_max) delay = options.backoff_max;
+  if (delay < kMinRestartDelay) delay = kMinRestartDelay;
   restart_delay = delay;
-  restart_until = env.clock.now() + Duration::milliseconds(restarting.try_for_ms);
   backoff.reset();
   env.log.info(describe() + " is restarting; reconnecting in " + to_string(delay));
 }
@@ -411,8 +420,12 @@ void RelayClient::Impl::teardown() {
 Duration RelayClient::Impl::next_delay() {
   if (restart_delay) {
     const Duration delay = *restart_delay;
-    if (env.clock.now() >= restart_until) restart_delay.reset();  // the first one is always used
+    restart_delay.reset();
     return delay;
+  }
+  if (slow_retry) {
+    slow_retry = false;
+    return backoff.next_at_max(env.rng);
   }
   return backoff.next(env.rng);
 }

@@ -21,16 +21,18 @@
 // sends keepalives every 60 s + jitter) ends the connection. handshake_timeout bounds GET /key,
 // and separately the channel attempt up to server_hello.
 //
-// Errors (on_error): fatal ones stop the client for good: refused with unknown_key,
-// removed_key or bad_mesh_key, a server key that differs from the pinned one (the one in
-// options; after a failed handshake, GET /key tells a changed key from a network failure), a
-// mesh proof that does not verify. Everything else (connect failure, timeout, channel error,
-// malformed or unexpected frame, refused not_ready/server_full/shutting_down/protocol_error,
-// watchdog) is reported with will_retry = true and followed by a reconnect after a bounded
-// exponential backoff with jitter from env.rng. A key learnt from GET /key is trusted on first
-// use only: a failed handshake forgets it and the next attempt fetches it again. A
-// `restarting` frame sets the next delay to reconnect_in_ms (capped at backoff_max), and keeps
-// it for the retries within try_for_ms.
+// Errors (on_error): fatal ones stop the client for good: refused with removed_key or
+// bad_mesh_key, a server key that differs from the pinned one (the one in options; after a
+// failed handshake, GET /key tells a changed key from a network failure), a mesh proof that
+// does not verify. Refused with unknown_key is retried at backoff_max (the relay may not have
+// heard of a just-registered node yet, e.g. while its control link reconnects). Everything
+// else (connect failure, timeout, channel error, malformed or unexpected frame, refused
+// not_ready/server_full/shutting_down/protocol_error, watchdog) is reported with will_retry =
+// true and followed by a reconnect after a bounded exponential backoff with jitter from
+// env.rng. A key learnt from GET /key is trusted on first use only: a failed handshake forgets
+// it and the next attempt fetches it again. A `restarting` frame sets the next delay to
+// reconnect_in_ms (at least 100 ms, at most backoff_max); later retries back off from
+// backoff_initial (try_for_ms is not used: our backoff already keeps trying).
 //
 // Lifetime: destroying the client closes the channel; no callback runs afterwards. Callbacks
 // may destroy the client.
@@ -43,10 +45,14 @@
 #include <string>
 
 #include "nodes/common/relay_frame.h"
+#include "nodes/common/secure_channel.h"
 #include "nodes/common/x25519.h"
 #include "nodes/net/env.h"
 
 namespace warren::relay {
+
+// The secure channel's options for the relay protocol, on both ends.
+ChannelOptions relay_channel_options(Duration handshake_timeout = Duration::seconds(10));
 
 struct RelayClientOptions {
   // Required.

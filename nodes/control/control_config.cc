@@ -5,14 +5,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nodes/common/config_file.h"
 #include "nodes/common/control_messages.h"
 #include "nodes/common/json_checks.h"
-#include "nodes/common/json_locator.h"
 
 namespace warren::control {
 namespace {
 
 using json_checks::in_quotes;
+using Rooted = ConfigErrors;
 using json_checks::json;
 
 const std::vector<std::string> kTopKeys = {
@@ -31,26 +32,6 @@ constexpr int64_t kMaxNodeKeyExpiryS = 10LL * 365 * 86'400;
 // broadcast addresses; IPv6 is held to the same count of usable addresses.
 constexpr int kMaxIpv4PrefixLength = 30;
 constexpr int kMaxIpv6PrefixLength = 126;
-
-// json_checks builds paths as `where + "." + key` and messages as "<where>: <message>". The
-// readers are called with paths relative to the document ("" for the root), and every error
-// is rooted here at the file name: ".x: m" and ": m" become "<source>: x: m", "<source>: m".
-class Rooted {
- public:
-  explicit Rooted(std::string source) : source_(std::move(source)) {}
-  Error operator()(const Error& e) const {
-    const std::string& m = e.message;
-    if (m.rfind(": ", 0) == 0) return make_error(source_ + m);
-    if (m.rfind(".", 0) == 0) return make_error(source_ + ": " + m.substr(1));
-    return make_error(source_ + ": " + m);
-  }
-  Error at(const std::string& path, const std::string& message) const {
-    return make_error(source_ + ": " + path + ": " + message);
-  }
-
- private:
-  std::string source_;
-};
 
 Result<std::string> non_empty_string(const json& doc, const char* key, const Rooted& rooted,
                                      bool required, const std::string& fallback) {
@@ -140,62 +121,14 @@ Status duration_field(const json& doc, const char* key, int64_t min, int64_t max
   return Status::success();
 }
 
-Status parse_log_level_field(const json& doc, ControlConfigFile& config, const Rooted& rooted) {
-  auto text = json_checks::optional_string(doc, "log_level", "");
-  if (!text) return rooted(text.error());
-  if (!*text) return Status::success();
-  if (!parse_log_level(**text, config.log_level)) {
-    const std::vector<std::string> levels = {"debug", "info", "warn", "error", "off"};
-    std::string hint = json_checks::suggestion(**text, levels);
-    if (hint.empty()) hint = " (one of debug, info, warn, error, off)";
-    return rooted.at("log_level", "unknown level " + in_quotes(**text) + hint);
-  }
-  return Status::success();
-}
-
-Result<json> parse_document(std::string_view text, const Rooted& rooted) {
-  if (text.size() > kMaxControlConfigBytes) {
-    return rooted(make_error("larger than " + std::to_string(kMaxControlConfigBytes >> 20) +
-                             " MiB; not a control config file?"));
-  }
-  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    // nlohmann keeps no position without exceptions; the locator stops where the syntax
-    // breaks, which is where to look.
-    try {
-      json ignored = json::parse(text.begin(), text.end());  // throws here
-      (void)ignored;
-    } catch (const json::parse_error& e) {
-      const TextPosition p = position_of_offset(text, e.byte > 0 ? e.byte - 1 : 0);
-      return rooted(make_error("line " + std::to_string(p.line) + ", column " +
-                               std::to_string(p.column) + ": not valid JSON"));
-    } catch (const json::exception&) {
-    }
-    return rooted(make_error("not valid JSON"));
-  }
-  JsonLocator locator(text);
-  if (const auto& dup = locator.first_duplicate()) {
-    std::string path = dup->pointer.substr(1);  // "/prefixes/v4" -> "prefixes.v4"
-    for (char& c : path) c = c == '/' ? '.' : c;
-    return rooted(make_error("line " + std::to_string(dup->second.line) + ": key " +
-                             in_quotes(path) + " appears twice (first on line " +
-                             std::to_string(dup->first.line) + ")"));
-  }
-  if (!doc.is_object()) {
-    return rooted(make_error(std::string("expected an object such as {\"listen\": "
-                                         "\"0.0.0.0:8080\", \"state_dir\": "
-                                         "\"/var/lib/warren/control\"}, got ") +
-                             json_checks::type_name(doc)));
-  }
-  return doc;
-}
-
 }  // namespace
 
 Result<ControlConfigFile> parse_control_config(std::string_view json_text,
                                                const std::string& source) {
   const Rooted rooted(source);
-  auto parsed = parse_document(json_text, rooted);
+  auto parsed = parse_config_document(
+      json_text, kMaxControlConfigBytes, "control",
+      "{\"listen\": \"0.0.0.0:8080\", \"state_dir\": \"/var/lib/warren/control\"}", rooted);
   if (!parsed) return parsed.error();
   const json& doc = *parsed;
   if (Status s = json_checks::check_keys(doc, "", kTopKeys); !s) return rooted(s.error());
@@ -237,7 +170,7 @@ Result<ControlConfigFile> parse_control_config(std::string_view json_text,
                      rooted),
       duration_field(doc, "ephemeral_timeout_s", 0, kMaxEphemeralTimeoutS, second,
                      core.ephemeral_timeout, rooted),
-      parse_log_level_field(doc, config, rooted),
+      read_log_level(doc, config.log_level, rooted),
   };
   for (const Status& s : fields) {
     if (!s) return s.error();

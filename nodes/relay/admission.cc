@@ -19,20 +19,6 @@ std::string seq_text(uint64_t seq) {
 
 }  // namespace
 
-size_t Admission::KeyHash::operator()(const PublicKey& key) const {
-  // Node keys are Curve25519 points the control server accepted; all 32 bytes are mixed so a
-  // key chosen to share a prefix with others does not share its bucket.
-  uint64_t h = 0x9e3779b97f4a7c15ull;
-  for (size_t i = 0; i < key.bytes.size(); i += 8) {
-    uint64_t word = 0;
-    std::memcpy(&word, key.bytes.data() + i, 8);
-    h ^= word;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-  }
-  return static_cast<size_t>(h);
-}
-
 Admission::Admission(Mode mode) : mode_(mode == Mode::live ? Mode::waiting : mode) {}
 
 AdmissionVerdict Admission::check(const PublicKey& key) const {
@@ -73,7 +59,7 @@ Status Admission::apply(const control::RelayKeysMessage& message) {
   if (message.full) {
     // A full set restarts the sequence (a new channel starts at 1; a server reload mid-stream
     // continues it): any seq is accepted.
-    std::unordered_set<PublicKey, KeyHash> next(message.keys.begin(), message.keys.end());
+    std::unordered_set<PublicKey, PublicKeyHash> next(message.keys.begin(), message.keys.end());
     for (const PublicKey& key : keys_) {
       if (!next.count(key)) gone.push_back(key);
     }

@@ -25,6 +25,7 @@
 #include "nodes/common/control_messages.h"
 #include "nodes/common/relay_frame.h"
 #include "nodes/common/x25519.h"
+#include "nodes/relay/key_hash.h"
 
 namespace warren::relay {
 
@@ -62,9 +63,6 @@ class Admission {
   uint64_t last_seq() const { return last_seq_; }
 
  private:
-  struct KeyHash {
-    size_t operator()(const PublicKey& key) const;
-  };
   struct Removal {
     std::string reason;
     uint64_t generation = 0;  // matches its entry in removal_order_
@@ -75,11 +73,11 @@ class Admission {
   void notify_removed(const std::vector<PublicKey>& gone);
 
   Mode mode_;
-  std::unordered_set<PublicKey, KeyHash> keys_;
+  std::unordered_set<PublicKey, PublicKeyHash> keys_;
   uint64_t last_seq_ = 0;
   // Only looked up, never iterated. Never larger than removal_order_, which is bounded by
   // kMaxRememberedRemovals (oldest first; superseded entries are skipped when they expire).
-  std::unordered_map<PublicKey, Removal, KeyHash> removed_;
+  std::unordered_map<PublicKey, Removal, PublicKeyHash> removed_;
   std::deque<std::pair<PublicKey, uint64_t>> removal_order_;
   uint64_t removal_generation_ = 0;
   RemovedListener removed_listener_;

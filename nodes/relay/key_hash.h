@@ -1,6 +1,6 @@
-// Hashing node keys for the relay's lookup tables. A Curve25519 public key is uniformly
-// distributed and a relay only holds keys the control server admitted, so its first 8 bytes
-// are as good a hash as any and cost one load.
+// Hashing node keys for the relay's lookup tables. All 32 bytes are mixed, so a key ground to
+// share a prefix with others does not share their bucket (the tables only hold keys the
+// control server admitted, which bounds what an attacker can place in them anyway).
 #pragma once
 
 #include <cstdint>
@@ -12,8 +12,14 @@ namespace warren::relay {
 
 struct PublicKeyHash {
   size_t operator()(const PublicKey& key) const {
-    uint64_t h;
-    std::memcpy(&h, key.bytes.data(), sizeof(h));
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < key.bytes.size(); i += 8) {
+      uint64_t word = 0;
+      std::memcpy(&word, key.bytes.data() + i, 8);
+      h ^= word;
+      h *= 0xff51afd7ed558ccdull;
+      h ^= h >> 33;
+    }
     return static_cast<size_t>(h);
   }
 };

@@ -15,6 +15,11 @@ bool PresenceBacklog::next(PublicKey& key) {
     std::vector<PublicKey>().swap(order_);
     std::unordered_set<PublicKey, PublicKeyHash>().swap(waiting_);
     head_ = 0;
+  } else if (head_ >= kCompactAfter && 2 * head_ >= order_.size()) {
+    // A watcher that keeps up only just never empties the backlog: drop the sent prefix so
+    // the vector stays within twice the keys actually waiting.
+    order_.erase(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
   }
   return true;
 }

@@ -19,12 +19,16 @@ class PresenceBacklog {
  public:
   // Adds `key` unless already waiting. Returns the number of keys waiting.
   size_t add(const PublicKey& key);
-  // The oldest waiting key; false when none. Memory is released when the backlog empties.
+  // The oldest waiting key; false when none. Memory is released when the backlog empties and
+  // bounded by twice the waiting keys meanwhile.
   bool next(PublicKey& key);
   bool empty() const { return head_ == order_.size(); }
   size_t size() const { return order_.size() - head_; }
 
  private:
+  // Sent keys at the front of order_ are erased once there are this many and they are at
+  // least half of it (amortised O(1) per key).
+  static constexpr size_t kCompactAfter = 1024;
   std::vector<PublicKey> order_;
   size_t head_ = 0;
   std::unordered_set<PublicKey, PublicKeyHash> waiting_;

@@ -7,13 +7,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nodes/common/config_file.h"
 #include "nodes/common/json_checks.h"
-#include "nodes/common/json_locator.h"
 
 namespace warren::relay {
 namespace {
 
 using json_checks::in_quotes;
+using Rooted = ConfigErrors;
 using json_checks::json;
 
 const std::vector<std::string> kTopKeys = {
@@ -34,25 +35,6 @@ constexpr size_t kMaxUrlBytes = 512;
 const char* const kListenExample =
     "expected ADDR:PORT such as \"0.0.0.0:443\", \"[::]:443\" or \"relay.example:443\"";
 const char* const kUrlExample = "expected http://HOST:PORT, e.g. http://127.0.0.1:8080";
-
-// Errors are rooted at the file name, as in control_config.cc: json_checks builds messages as
-// "<where>: <message>" with paths relative to the document ("" for the root).
-class Rooted {
- public:
-  explicit Rooted(std::string source) : source_(std::move(source)) {}
-  Error operator()(const Error& e) const {
-    const std::string& m = e.message;
-    if (m.rfind(": ", 0) == 0) return make_error(source_ + m);
-    if (m.rfind(".", 0) == 0) return make_error(source_ + ": " + m.substr(1));
-    return make_error(source_ + ": " + m);
-  }
-  Error at(const std::string& path, const std::string& message) const {
-    return make_error(source_ + ": " + path + ": " + message);
-  }
-
- private:
-  std::string source_;
-};
 
 bool is_host_name(std::string_view host) {
   if (host.empty() || host.size() > 253) return false;
@@ -124,31 +106,56 @@ Result<std::vector<std::string>> string_list(const json& doc, const char* key,
   return out;
 }
 
+// At most this many stream ports: one per address family and interface is what a relay needs.
+constexpr size_t kMaxListenEndpoints = 16;
+
+// A list of "ADDR:PORT" under `key`, each checked, none twice, at most `max`.
+Result<std::vector<std::string>> endpoint_list(const json& doc, const char* key,
+                                               const std::string& example, size_t max,
+                                               const Rooted& rooted) {
+  auto list = string_list(doc, key, example, rooted);
+  if (!list) return list.error();
+  if (list->size() > max) {
+    return rooted.at(key, "at most " + std::to_string(max) +
+                              " endpoints (one per address family and interface)");
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const std::string path = std::string(key) + "[" + std::to_string(i) + "]";
+    if (Status s = check_listen_text((*list)[i], path, rooted); !s) return s.error();
+    if (!seen.insert((*list)[i]).second) {
+      return rooted.at(path, in_quotes((*list)[i]) + " is listed twice");
+    }
+  }
+  return list;
+}
+
 Status parse_endpoints(const json& doc, RelayConfigFile& config, const Rooted& rooted) {
-  auto listen = non_empty_string(doc, "listen", rooted);
-  if (!listen) return listen.error();
-  if (Status s = check_listen_text(*listen, "listen", rooted); !s) return s;
-  config.listen_text = std::move(*listen);
+  // "listen" is one endpoint, or a list of them (IPv6 listeners are IPv6-only, so a relay for
+  // both families lists "0.0.0.0:443" and "[::]:443").
+  auto it = doc.find("listen");
+  if (it != doc.end() && it->is_array()) {
+    auto listen = endpoint_list(doc, "listen", "[\"0.0.0.0:443\", \"[::]:443\"]",
+                                kMaxListenEndpoints, rooted);
+    if (!listen) return listen.error();
+    if (listen->empty()) return rooted.at("listen", "must list at least one endpoint");
+    config.listen_text = listen->front();
+    config.additional_listen_text.assign(listen->begin() + 1, listen->end());
+  } else {
+    auto listen = non_empty_string(doc, "listen", rooted);
+    if (!listen) return listen.error();
+    if (Status s = check_listen_text(*listen, "listen", rooted); !s) return s;
+    config.listen_text = std::move(*listen);
+  }
 
   if (doc.find("stun_listen") == doc.end()) {
     return rooted(make_error(
         "missing \"stun_listen\": list the STUN ports, e.g. [\"0.0.0.0:3478\", \"[::]:3478\"], "
         "or [] for none"));
   }
-  auto stun = string_list(doc, "stun_listen", "[\"0.0.0.0:3478\", \"[::]:3478\"]", rooted);
+  auto stun = endpoint_list(doc, "stun_listen", "[\"0.0.0.0:3478\", \"[::]:3478\"]",
+                            StunServer::kMaxListenSockets, rooted);
   if (!stun) return stun.error();
-  if (stun->size() > StunServer::kMaxListenSockets) {
-    return rooted.at("stun_listen", "at most " + std::to_string(StunServer::kMaxListenSockets) +
-                                        " endpoints (one per address family and interface)");
-  }
-  std::set<std::string> seen;
-  for (size_t i = 0; i < stun->size(); ++i) {
-    const std::string path = "stun_listen[" + std::to_string(i) + "]";
-    if (Status s = check_listen_text((*stun)[i], path, rooted); !s) return s;
-    if (!seen.insert((*stun)[i]).second) {
-      return rooted.at(path, in_quotes((*stun)[i]) + " is listed twice");
-    }
-  }
   config.stun_listen_text = std::move(*stun);
   return Status::success();
 }
@@ -239,52 +246,7 @@ Status parse_tunables(const json& doc, RelayConfigFile& config, const Rooted& ro
   if (!clients) return rooted(clients.error());
   if (*clients) server.max_clients = static_cast<size_t>(**clients);
 
-  auto level = json_checks::optional_string(doc, "log_level", "");
-  if (!level) return rooted(level.error());
-  if (*level && !parse_log_level(**level, config.log_level)) {
-    const std::vector<std::string> levels = {"debug", "info", "warn", "error", "off"};
-    std::string hint = json_checks::suggestion(**level, levels);
-    if (hint.empty()) hint = " (one of debug, info, warn, error, off)";
-    return rooted.at("log_level", "unknown level " + in_quotes(**level) + hint);
-  }
-  return Status::success();
-}
-
-Result<json> parse_document(std::string_view text, const Rooted& rooted) {
-  if (text.size() > kMaxRelayConfigBytes) {
-    return rooted(make_error("larger than " + std::to_string(kMaxRelayConfigBytes >> 20) +
-                             " MiB; not a relay config file?"));
-  }
-  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    // nlohmann keeps no position without exceptions; its exception says where the syntax
-    // breaks, which is where to look. Caught here: nothing escapes the parser.
-    try {
-      json ignored = json::parse(text.begin(), text.end());
-      (void)ignored;
-    } catch (const json::parse_error& e) {
-      const TextPosition p = position_of_offset(text, e.byte > 0 ? e.byte - 1 : 0);
-      return rooted(make_error("line " + std::to_string(p.line) + ", column " +
-                               std::to_string(p.column) + ": not valid JSON"));
-    } catch (const json::exception&) {
-    }
-    return rooted(make_error("not valid JSON"));
-  }
-  JsonLocator locator(text);
-  if (const auto& dup = locator.first_duplicate()) {
-    std::string path = dup->pointer.substr(1);
-    for (char& c : path) c = c == '/' ? '.' : c;
-    return rooted(make_error("line " + std::to_string(dup->second.line) + ": key " +
-                             in_quotes(path) + " appears twice (first on line " +
-                             std::to_string(dup->first.line) + ")"));
-  }
-  if (!doc.is_object()) {
-    return rooted(make_error(std::string("expected an object such as {\"listen\": "
-                                         "\"0.0.0.0:443\", \"stun_listen\": "
-                                         "[\"0.0.0.0:3478\"]}, got ") +
-                             json_checks::type_name(doc)));
-  }
-  return doc;
+  return read_log_level(doc, config.log_level, rooted);
 }
 
 }  // namespace
@@ -369,7 +331,9 @@ Result<HttpTarget> parse_http_target(const std::string& url, const std::string& 
 
 Result<RelayConfigFile> parse_relay_config(std::string_view json_text, const std::string& source) {
   const Rooted rooted(source);
-  auto parsed = parse_document(json_text, rooted);
+  auto parsed = parse_config_document(
+      json_text, kMaxRelayConfigBytes, "relay",
+      "{\"listen\": \"0.0.0.0:443\", \"stun_listen\": [\"0.0.0.0:3478\"]}", rooted);
   if (!parsed) return parsed.error();
   const json& doc = *parsed;
   if (Status s = json_checks::check_keys(doc, "", kTopKeys); !s) return rooted(s.error());

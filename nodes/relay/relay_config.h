@@ -1,14 +1,15 @@
 // The relay's config file (`warren relay serve --config FILE`). Minimal:
 //   {"listen": "ADDR:PORT", "stun_listen": ["ADDR:PORT", ...]}
-// which serves STUN and admits no node. Everything else (documented in nodes/relay/README.md):
+// which serves STUN and admits no node. "listen" may also be a list ("0.0.0.0:443", "[::]:443").
+// Everything else (documented in nodes/relay/README.md):
 //   "state_dir": "/var/lib/warren/relay" (or $WARREN_RELAY_STATE_DIR): relay.key lives there
 //   "control_url": "http://HOST:PORT"     admit the nodes that control server knows
 //   "control_key": "<base64>"             pin it; absent: fetched once and kept in
 //                                         STATE_DIR/control-server.pub (trust on first use)
 //   "mesh_key": "<64 hex>" | "mesh_key_file": "FILE"    the region's shared mesh key
 //   "mesh_peers": ["http://HOST:PORT", ...]  the region's relays (ourselves may be listed)
-//   "queue_depth": 32, "rate_limit_bytes_per_s": 4194304, "burst_bytes": 1048576 (0 = no
-//   limit), "max_clients": 100000, "log_level": "info"
+//   "queue_depth": 32, "rate_limit_bytes_per_s": 4194304 (0 = no limit), "burst_bytes":
+//   1048576 (raised to at least one maximal packet), "max_clients": 100000, "log_level": "info"
 // Errors start with `source` and name the JSON path; misspelt keys get the nearest known one.
 // Host names (not IP literals) in "listen", "stun_listen", "control_url" and "mesh_peers" are
 // kept as text for the caller's resolver. Paths are kept as written (the CLI resolves relative
@@ -34,7 +35,8 @@ struct HttpTarget {
 };
 
 struct RelayConfigFile {
-  std::string listen_text;
+  std::string listen_text;                          // the first (or only) "listen" entry
+  std::vector<std::string> additional_listen_text;  // the rest, when "listen" is a list
   std::vector<std::string> stun_listen_text;
   std::string state_dir;  // empty: the caller applies its default
   std::optional<HttpTarget> control_url;

@@ -4,6 +4,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "nodes/common/relay_client.h"
 #include "nodes/common/secure_channel.h"
 #include "nodes/relay/key_hash.h"
 #include "nodes/relay/mesh_links.h"
@@ -91,9 +92,9 @@ struct RelayServer::Impl final : SessionHost {
   RelayServerCounters counters;
   SessionContext context;
 
-  std::unique_ptr<StreamListener> listener;
+  std::vector<std::unique_ptr<StreamListener>> listeners;  // listen, then additional_listen
   std::unique_ptr<ChannelAcceptor> acceptor;
-  Endpoint bound;
+  std::vector<Endpoint> bound;
   std::unique_ptr<StunServer> stun;
   StunServerStats stun_stats_before;  // of the STUN server a stop() closed
   std::unique_ptr<MeshLinks> mesh;
@@ -112,7 +113,7 @@ struct RelayServer::Impl final : SessionHost {
 
 RelayServer::Impl::~Impl() {
   admission.set_removed_listener(nullptr);
-  listener.reset();
+  listeners.clear();
   acceptor.reset();
   mesh.reset();
   closing_all = true;
@@ -416,17 +417,24 @@ RelayServer::~RelayServer() {
 
 Status RelayServer::start() {
   Impl& s = *impl_;
-  if (s.listener) return make_error("the relay is already running");
+  if (!s.listeners.empty()) return make_error("the relay is already running");
   if (!s.options.mesh_peers.empty() && !s.options.mesh_key) {
     return make_error(
         "mesh_peers are configured but no mesh_key: relays of a region prove "
         "the shared mesh key to each other; set \"mesh_key\" or \"mesh_key_file\"");
   }
-  auto listener = s.env.network.listen(s.options.listen);
-  if (!listener) {
-    return make_error("cannot listen on " + s.options.listen.to_string() + ": " +
-                      listener.error().message +
-                      "; pick another \"listen\" address or stop what uses the port");
+  std::vector<Endpoint> wanted = {s.options.listen};
+  wanted.insert(wanted.end(), s.options.additional_listen.begin(),
+                s.options.additional_listen.end());
+  std::vector<std::unique_ptr<StreamListener>> listeners;
+  for (const Endpoint& endpoint : wanted) {
+    auto listener = s.env.network.listen(endpoint);
+    if (!listener) {  // the ones opened so far close as they go out of scope
+      return make_error("cannot listen on " + endpoint.to_string() + ": " +
+                        listener.error().message +
+                        "; pick another \"listen\" address or stop what uses the port");
+    }
+    listeners.push_back(std::move(listener.value()));
   }
   std::unique_ptr<StunServer> stun;
   if (!s.options.stun_listen.empty()) {
@@ -434,20 +442,22 @@ Status RelayServer::start() {
     Status started = stun->start(s.options.stun_listen);
     if (!started) return started;  // the listener closes as it goes out of scope
   }
-  s.listener = std::move(listener.value());
-  s.bound = s.listener->local_endpoint();
+  s.listeners = std::move(listeners);
+  s.bound.clear();
   s.stun = std::move(stun);
 
-  ChannelOptions channel;
-  channel.protocol = kRelayChannelProtocol;
-  channel.path = kRelayChannelPath;
-  channel.max_message_bytes = kMaxRelayFrameBytes;
-  s.acceptor = std::make_unique<ChannelAcceptor>(s.env, s.key, channel);
+  s.acceptor = std::make_unique<ChannelAcceptor>(s.env, s.key,
+                                                 relay_channel_options(s.options.hello_timeout));
   s.acceptor->set_channel_handler(
       [&s](std::unique_ptr<SecureChannel> c) { s.on_channel(std::move(c)); });
-  s.listener->set_accept_handler([&s](std::unique_ptr<Stream> stream) {
-    if (s.acceptor) s.acceptor->accept(std::move(stream));
-  });
+  std::string listen_text;
+  for (auto& listener : s.listeners) {
+    s.bound.push_back(listener->local_endpoint());
+    listen_text += (listen_text.empty() ? "" : ", ") + s.bound.back().to_string();
+    listener->set_accept_handler([&s](std::unique_ptr<Stream> stream) {
+      if (s.acceptor) s.acceptor->accept(std::move(stream));
+    });
+  }
 
   if (s.options.mesh_key && !s.options.mesh_peers.empty()) {
     MeshLinks::Callbacks callbacks;
@@ -461,7 +471,7 @@ Status RelayServer::start() {
   std::string stun_text;
   for (const Endpoint& e : stun_endpoints()) stun_text += " " + e.to_string();
   s.log.info(
-      "relay listening on " + s.bound.to_string() + ", key " + to_base64(s.public_key) +
+      "relay listening on " + listen_text + ", key " + to_base64(s.public_key) +
       (stun_text.empty() ? ", no STUN" : ", STUN on" + stun_text) +
       (s.mesh ? ", meshing with " + std::to_string(s.options.mesh_peers.size()) + " peers" : ""));
   return Status::success();
@@ -469,7 +479,7 @@ Status RelayServer::start() {
 
 void RelayServer::stop(Duration reconnect_in) {
   Impl& s = *impl_;
-  s.listener.reset();
+  s.listeners.clear();
   s.acceptor.reset();  // abandons handshakes in progress
   s.mesh.reset();
   if (s.stun) s.stun_stats_before = s.stun->stats();
@@ -482,6 +492,10 @@ void RelayServer::accept_channel(std::unique_ptr<SecureChannel> channel) {
 }
 
 Endpoint RelayServer::listen_endpoint() const {
+  return impl_->bound.empty() ? Endpoint() : impl_->bound.front();
+}
+
+std::vector<Endpoint> RelayServer::listen_endpoints() const {
   return impl_->bound;
 }
 

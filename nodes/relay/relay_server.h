@@ -53,7 +53,9 @@ struct MeshPeerConfig {
 };
 
 struct RelayServerOptions {
-  Endpoint listen;                       // stream port; port 0 picks one
+  Endpoint listen;  // stream port; port 0 picks one
+  // More stream ports, e.g. [::]:443 next to 0.0.0.0:443 (IPv6 listeners are IPv6-only).
+  std::vector<Endpoint> additional_listen;
   std::vector<Endpoint> stun_listen;     // STUN on UDP (IPv4 and/or IPv6); empty: none
   size_t queue_depth = 32;               // per client, as DERP
   uint32_t rate_bytes_per_s = 4u << 20;  // per client; 0 = unlimited
@@ -82,9 +84,10 @@ struct RelayServerCounters {
   uint64_t disconnected_replaced = 0;  // a newer connection with the same key
   uint64_t disconnected_stalled = 0;   // slow reader
   uint64_t closed_malformed = 0;       // a malformed or forbidden frame after the hello
-  uint64_t packets_received = 0;       // send_packet + forward_packet accepted for delivery
-  uint64_t packets_delivered = 0;      // recv_packet handed to a local client's channel
-  uint64_t packets_meshed = 0;         // sent on to a mesh peer
+  uint64_t packets_received =
+      0;  // send_packet (within the rate limit) + forward_packet, before routing
+  uint64_t packets_delivered = 0;  // recv_packet handed to a local client's channel
+  uint64_t packets_meshed = 0;     // sent on to a mesh peer
   uint64_t packets_from_mesh = 0;
   uint64_t bytes_delivered = 0;  // packet bytes
   uint64_t dropped_unknown_dest = 0;
@@ -126,7 +129,8 @@ class RelayServer {
   // was called.
   void accept_channel(std::unique_ptr<SecureChannel> channel);
 
-  Endpoint listen_endpoint() const;
+  Endpoint listen_endpoint() const;                // the first bound stream port
+  std::vector<Endpoint> listen_endpoints() const;  // every one, in the order configured
   std::vector<Endpoint> stun_endpoints() const;
   const PublicKey& public_key() const;
   size_t clients() const;        // plain clients connected now

@@ -28,7 +28,15 @@ struct RelaySession::FrameHandler {
   RelaySession& s;
 
   void operator()(const SendPacket& f) const {
-    if (s.role_ == Role::client && !s.rate_.take(f.packet.size(), s.ctx_.env.clock.now())) {
+    if (s.role_ == Role::mesh) {
+      // A mesh peer hands packets over as forward_packet, which is delivered locally only. A
+      // send_packet from it could be forwarded a second hop (and round a loop): refuse.
+      ++s.ctx_.counters.closed_malformed;
+      s.close_refused(RefusalReason::protocol_error,
+                      "send_packet from a mesh peer; mesh peers use forward_packet");
+      return;
+    }
+    if (!s.rate_.take(f.packet.size(), s.ctx_.env.clock.now())) {
       ++s.ctx_.counters.dropped_rate_limit;
       return;
     }
@@ -235,7 +243,12 @@ void RelaySession::reschedule() {
     return;
   }
   Timestamp when = deadline_;
-  if (backlogged()) when = std::min(when, ctx_.env.clock.now() + kDrainPoll);
+  if (backlogged()) {
+    // An armed poll that is due no later than now + kDrainPoll already serves: re-arming on
+    // every frame of a backlogged session would cost a timer operation per packet.
+    if (timer_.armed() && timer_.deadline() <= ctx_.env.clock.now() + kDrainPoll) return;
+    when = std::min(when, ctx_.env.clock.now() + kDrainPoll);
+  }
   if (timer_.armed() && timer_.deadline() == when) return;
   timer_.arm_at(when, [this] { on_timer(); });
 }
@@ -273,9 +286,13 @@ void RelaySession::on_timer() {
     }
   }
   if (now >= deadline_) {
-    ++ctx_.counters.keepalives_sent;
-    send_own(KeepAlive{});
-    if (closed_) return;
+    // A backlogged reader has data waiting already; a keepalive would only push the oldest
+    // queued packet out.
+    if (!backlogged()) {
+      ++ctx_.counters.keepalives_sent;
+      send_own(KeepAlive{});
+      if (closed_) return;
+    }
     deadline_ = next_keepalive(now);
   }
   reschedule();

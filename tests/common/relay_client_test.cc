@@ -353,17 +353,17 @@ TEST_F(RelayClientTest, AFetchedKeyIsTrustedOnFirstUseOnly) {
   for (const auto& e : errors_) EXPECT_TRUE(e.will_retry) << e.message;
 }
 
-TEST_F(RelayClientTest, RefusedUnknownKeyIsFatal) {
+TEST_F(RelayClientTest, RefusedRemovedKeyIsFatal) {
   relay_.hello_reply = FakeRelay::HelloReply::refuse;
-  relay_.refusal = RefusalReason::unknown_key;
+  relay_.refusal = RefusalReason::removed_key;
   auto client = make_client();
   client->start();
   ASSERT_TRUE(run_until([&] { return !errors_.empty(); }));
   EXPECT_EQ(errors_[0].kind, RelayClientError::Kind::refused);
   ASSERT_TRUE(errors_[0].refusal);
-  EXPECT_EQ(*errors_[0].refusal, RefusalReason::unknown_key);
+  EXPECT_EQ(*errors_[0].refusal, RefusalReason::removed_key);
   EXPECT_FALSE(errors_[0].will_retry);
-  EXPECT_THAT(errors_[0].message, HasSubstr("unknown_key"));
+  EXPECT_THAT(errors_[0].message, HasSubstr("removed_key"));
   EXPECT_THAT(errors_[0].message, HasSubstr("scripted refusal"));
   world_.run_for(Duration::seconds(300));
   EXPECT_EQ(client->counters().connects, 1u);
@@ -373,6 +373,27 @@ TEST_F(RelayClientTest, RefusedUnknownKeyIsFatal) {
   relay_.hello_reply = FakeRelay::HelloReply::server_hello;
   client->start();
   EXPECT_TRUE(run_until([&] { return client->connected(); }));
+}
+
+// A relay may hear of a just-registered node late: unknown_key is retried, at the slowest pace.
+TEST_F(RelayClientTest, RefusedUnknownKeyRetriesAtTheMaximumBackoff) {
+  relay_.hello_reply = FakeRelay::HelloReply::refuse;
+  relay_.refusal = RefusalReason::unknown_key;
+  options_.backoff_initial = Duration::seconds(1);
+  options_.backoff_max = Duration::seconds(8);
+  auto client = make_client();
+  client->start();
+  ASSERT_TRUE(run_until([&] { return errors_.size() >= 3; }, Duration::seconds(60)));
+  for (const auto& e : errors_) {
+    EXPECT_TRUE(e.will_retry);
+    EXPECT_EQ(*e.refusal, RefusalReason::unknown_key);
+  }
+  for (size_t i = 1; i < error_times_.size(); ++i) {
+    EXPECT_GE(error_times_[i] - error_times_[i - 1], Duration::seconds(4));  // half of the max
+  }
+  // The relay learns the key: the next attempt gets in.
+  relay_.hello_reply = FakeRelay::HelloReply::server_hello;
+  EXPECT_TRUE(run_until([&] { return client->connected(); }, Duration::seconds(20)));
 }
 
 TEST_F(RelayClientTest, RefusedNotReadyRetriesWithBoundedBackoff) {
@@ -722,6 +743,22 @@ TEST_F(RelayClientTest, RestartingDelayIsCappedByBackoffMax) {
   const Timestamp closed = error_times_[0];
   ASSERT_TRUE(run_until([&] { return client->connected(); }));
   EXPECT_LE(world_.clock().now() - closed, Duration::milliseconds(3100));
+}
+
+// A relay asking for no pause at all, for weeks, must not make us hammer it.
+TEST_F(RelayClientTest, RestartingCannotAskForAReconnectStorm) {
+  options_.backoff_max = Duration::seconds(8);
+  auto client = connected_client();
+  relay_.send(relay_.last(), Restarting{0, 0xffffffff});
+  relay_.hello_reply = FakeRelay::HelloReply::refuse;
+  relay_.refusal = RefusalReason::not_ready;
+  relay_.last().channel->close();
+  ASSERT_TRUE(run_until([&] { return errors_.size() >= 4; }, Duration::seconds(30)));
+  for (size_t i = 1; i < error_times_.size(); ++i) {
+    EXPECT_GE(error_times_[i] - error_times_[i - 1], Duration::milliseconds(100));
+  }
+  // Only the first attempt follows the relay's schedule; then the usual backoff grows.
+  EXPECT_GE(error_times_[3] - error_times_[2], Duration::seconds(1));
 }
 
 TEST_F(RelayClientTest, CallbacksMayDestroyTheClient) {

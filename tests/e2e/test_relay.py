@@ -18,6 +18,7 @@ exit 0 on SIGTERM.
 import json
 import re
 import time
+import types
 
 import pytest
 
@@ -27,7 +28,7 @@ from procs import describe
 from test_control import ControlServer, netmap
 from warren_cli import COMMAND_TIMEOUT_S, SERVER_READY_S, format_endpoint, parse_endpoint
 
-READY = re.compile(r"^listening on (\S+), public key (\S+), stun on \[(.*)\]$")
+READY = re.compile(r"^listening on (\S+), public key (\S+), stun on \[(.*?)\](, also listening on \[.*\])?$")
 ADMITTING = r"admitting the \d+ node keys"
 MESH_KEY = "0123456789abcdef" * 4  # 64 hex digits, shared by the relays of one region
 # The promise: a node the control server deletes is cut off within this long.
@@ -257,6 +258,27 @@ def test_two_nodes_exchange_packets_through_one_relay(warren, spawn, one_relay):
 
     assert_all_came_back(result, summary, 50)
     assert summary["to"] == beta_key
+
+
+def test_a_relay_listening_on_both_families_relays_between_them(warren, spawn, tmp_path):
+    require(ipv6_loopback_reason())
+    relay = Relay(warren, spawn, tmp_path, "r1")
+    port6 = free_port("::1", tcp_too=True)
+    relay.settings["listen"] = [f"127.0.0.1:{relay.port}", f"[::1]:{port6}"]
+    relay.write_config()
+    control = RelayControl(warren, spawn, tmp_path, [relay]).start()
+    dirs = register(warren, control, tmp_path, "alpha", "beta")
+    relay.settings["control_url"] = control.url
+    relay.write_config()
+    relay.start()
+    assert f"also listening on [[::1]:{port6}]" in relay.proc.wait_for(READY.pattern, 0).string
+    relay.wait_admitting()
+    _, beta_key = start_echo(warren, spawn, relay, dirs["beta"], "beta")  # over IPv4
+
+    over_ipv6 = types.SimpleNamespace(url=f"http://[::1]:{port6}")  # the same relay
+    result, summary = send_to(warren, over_ipv6, dirs["alpha"], beta_key, count=10)
+
+    assert_all_came_back(result, summary, 10)
 
 
 def test_large_packets_come_back_whole(warren, spawn, one_relay):

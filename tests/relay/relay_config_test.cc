@@ -84,6 +84,20 @@ TEST(RelayConfig, ReadsEveryKey) {
   EXPECT_EQ(c.log_level, LogLevel::debug);
 }
 
+TEST(RelayConfig, ListenMayListOneEndpointPerFamily) {
+  RelayConfigFile c = parse_ok(R"({"listen": ["0.0.0.0:443", "[::]:443"], "stun_listen": []})");
+  EXPECT_EQ(c.listen_text, "0.0.0.0:443");
+  EXPECT_EQ(c.additional_listen_text, std::vector<std::string>{"[::]:443"});
+  EXPECT_TRUE(
+      parse_ok(R"({"listen": "0.0.0.0:443", "stun_listen": []})").additional_listen_text.empty());
+  EXPECT_THAT(parse_error(R"({"listen": [], "stun_listen": []})"),
+              HasSubstr("listen: must list at least one endpoint"));
+  EXPECT_THAT(parse_error(R"({"listen": ["0.0.0.0:443", "0.0.0.0:443"], "stun_listen": []})"),
+              HasSubstr("listen[1]: \"0.0.0.0:443\" is listed twice"));
+  EXPECT_THAT(parse_error(R"({"listen": ["0.0.0.0:443", 7], "stun_listen": []})"),
+              HasSubstr("listen[1]: expected a string"));
+}
+
 TEST(RelayConfig, AnEmptyStunListMeansNoStunButAMissingOneIsAnError) {
   EXPECT_TRUE(parse_ok(R"({"listen": "127.0.0.1:1", "stun_listen": []})").stun_listen_text.empty());
   EXPECT_THAT(parse_error(R"({"listen": "127.0.0.1:1"})"),
