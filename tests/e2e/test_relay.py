@@ -17,6 +17,7 @@ exit 0 on SIGTERM.
 
 import json
 import re
+import socket
 import time
 import types
 
@@ -203,6 +204,48 @@ def test_a_relay_without_control_serves_stun_and_refuses_nodes(warren, spawn, tm
     assert result.returncode == 1, describe(result)
     assert "refused" in result.stderr, describe(result)
     assert "control" in result.stderr, describe(result)
+
+
+def raw_exchange(port, data, timeout=5.0):
+    """Sends `data` on a fresh TCP connection to 127.0.0.1:port; returns what comes back until
+    the relay closes the connection (bounded by `timeout`)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
+        conn.sendall(data)
+        received = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = conn.recv(4096)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not chunk:
+                break
+            received += chunk
+        return received
+
+
+def test_garbage_on_the_relay_port_is_refused_and_the_relay_keeps_serving(warren, spawn,
+                                                                           tmp_path):
+    relay = Relay(warren, spawn, tmp_path, "r").start()
+
+    not_http = raw_exchange(relay.port, b"\x00\x01garbage that is not HTTP\r\n\r\n")
+    wrong_upgrade = raw_exchange(relay.port, b"POST /relay HTTP/1.1\r\nHost: x\r\n"
+                                             b"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+    bad_handshake = raw_exchange(relay.port, b"POST /relay HTTP/1.1\r\nHost: x\r\n"
+                                             b"Upgrade: warren-relay/1\r\nConnection: Upgrade\r\n"
+                                             b"X-Warren-Handshake: AAAA\r\n\r\n")
+
+    assert not_http.startswith(b"HTTP/1.1 400"), not_http
+    assert wrong_upgrade.startswith(b"HTTP/1.1 426"), wrong_upgrade
+    # A bad Noise initiation is answered inside the upgraded stream: an error frame (type 3)
+    # saying why, then the close (nodes/common/README.md).
+    assert bad_handshake.startswith(b"HTTP/1.1 101"), bad_handshake
+    assert b"\r\n\r\n\x03" in bad_handshake and b"handshake" in bad_handshake, bad_handshake
+    # Still serving: the key endpoint answers, so does STUN.
+    key = raw_exchange(relay.port, b"GET /key HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert key.startswith(b"HTTP/1.1 200") and relay.public_key.encode() in key, key
+    answer = warren.stun(format_endpoint("127.0.0.1", relay.stun_port))
+    assert parse_endpoint(answer["mapped"])[0] == "127.0.0.1"
 
 
 def test_pubkey_matches_serve_and_the_key_is_private(warren, spawn, tmp_path):
