@@ -93,20 +93,12 @@ Result<ClientMessage> decode_register(const json& doc) {
     return s.error();
   }
   RegisterMessage m;
-  auto node_key = required_key(doc, "node_key", where);
-  if (!node_key) return node_key.error();
-  m.node_key = *node_key;
-  auto disco_key = required_key(doc, "disco_key", where);
-  if (!disco_key) return disco_key.error();
-  m.disco_key = *disco_key;
+  WARREN_ASSIGN_OR_RETURN(m.node_key, required_key(doc, "node_key", where));
+  WARREN_ASSIGN_OR_RETURN(m.disco_key, required_key(doc, "disco_key", where));
   if (const json* v = find(doc, "auth_key")) {
-    auto auth_key = text_value(*v, at(where, "auth_key"), kMaxAuthKeyBytes);
-    if (!auth_key) return auth_key.error();
-    m.auth_key = std::move(*auth_key);
+    WARREN_ASSIGN_OR_RETURN(m.auth_key, text_value(*v, at(where, "auth_key"), kMaxAuthKeyBytes));
   }
-  auto hostname = required_text(doc, "hostname", where, kMaxHostnameBytes);
-  if (!hostname) return hostname.error();
-  m.hostname = std::move(*hostname);
+  WARREN_ASSIGN_OR_RETURN(m.hostname, required_text(doc, "hostname", where, kMaxHostnameBytes));
   if (find(doc, "routes")) {
     auto routes = list_of<Prefix>(doc, "routes", where, kMaxRoutes, prefix_value);
     if (!routes) return routes.error();
@@ -127,24 +119,15 @@ Result<ClientMessage> decode_map_request(const json& doc) {
     return s.error();
   }
   MapRequestMessage m;
-  auto node_key = required_key(doc, "node_key", where);
-  if (!node_key) return node_key.error();
-  m.node_key = *node_key;
-  auto disco_key = required_key(doc, "disco_key", where);
-  if (!disco_key) return disco_key.error();
-  m.disco_key = *disco_key;
+  WARREN_ASSIGN_OR_RETURN(m.node_key, required_key(doc, "node_key", where));
+  WARREN_ASSIGN_OR_RETURN(m.disco_key, required_key(doc, "disco_key", where));
   if (const json* v = find(doc, "hostname")) {
-    auto hostname = text_value(*v, at(where, "hostname"), kMaxHostnameBytes);
-    if (!hostname) return hostname.error();
-    m.hostname = std::move(*hostname);
+    WARREN_ASSIGN_OR_RETURN(m.hostname, text_value(*v, at(where, "hostname"), kMaxHostnameBytes));
   }
-  auto endpoints = list_of<Endpoint>(doc, "endpoints", where, kMaxEndpoints, endpoint_value);
-  if (!endpoints) return endpoints.error();
-  m.endpoints = std::move(*endpoints);
+  WARREN_ASSIGN_OR_RETURN(
+      m.endpoints, list_of<Endpoint>(doc, "endpoints", where, kMaxEndpoints, endpoint_value));
   if (const json* v = find(doc, "home_relay")) {
-    auto r = relay_region_value(*v, at(where, "home_relay"));
-    if (!r) return r.error();
-    m.home_relay = *r;
+    WARREN_ASSIGN_OR_RETURN(m.home_relay, relay_region_value(*v, at(where, "home_relay")));
   }
   if (find(doc, "routes")) {
     auto routes = list_of<Prefix>(doc, "routes", where, kMaxRoutes, prefix_value);
@@ -166,24 +149,17 @@ Result<ClientMessage> decode_update(const json& doc) {
   }
   UpdateMessage m;
   if (find(doc, "endpoints")) {
-    auto endpoints = list_of<Endpoint>(doc, "endpoints", where, kMaxEndpoints, endpoint_value);
-    if (!endpoints) return endpoints.error();
-    m.endpoints = std::move(*endpoints);
+    WARREN_ASSIGN_OR_RETURN(
+        m.endpoints, list_of<Endpoint>(doc, "endpoints", where, kMaxEndpoints, endpoint_value));
   }
   if (const json* v = find(doc, "home_relay")) {
-    auto r = relay_region_value(*v, at(where, "home_relay"));
-    if (!r) return r.error();
-    m.home_relay = *r;
+    WARREN_ASSIGN_OR_RETURN(m.home_relay, relay_region_value(*v, at(where, "home_relay")));
   }
   if (find(doc, "disco_key")) {
-    auto disco_key = required_key(doc, "disco_key", where);
-    if (!disco_key) return disco_key.error();
-    m.disco_key = *disco_key;
+    WARREN_ASSIGN_OR_RETURN(m.disco_key, required_key(doc, "disco_key", where));
   }
   if (const json* v = find(doc, "hostname")) {
-    auto hostname = text_value(*v, at(where, "hostname"), kMaxHostnameBytes);
-    if (!hostname) return hostname.error();
-    m.hostname = std::move(*hostname);
+    WARREN_ASSIGN_OR_RETURN(m.hostname, text_value(*v, at(where, "hostname"), kMaxHostnameBytes));
   }
   if (find(doc, "routes")) {
     auto routes = list_of<Prefix>(doc, "routes", where, kMaxRoutes, prefix_value);
@@ -269,17 +245,13 @@ Result<ServerMessage> decode_map(const json& doc) {
     for (const char* key : {"self", "peers", "relay_map", "packet_filter"}) {
       if (!find(doc, key)) return error_at(where, "a full map needs " + in_quotes(key));
     }
-    auto peers = node_list(doc, "peers", where);
-    if (!peers) return peers.error();
-    m.peers = std::move(*peers);
+    WARREN_ASSIGN_OR_RETURN(m.peers, node_list(doc, "peers", where));
   } else {
     if (find(doc, "peers")) {
       return error_at(at(where, "peers"), "only allowed in a full map (deltas use peers_changed)");
     }
     if (find(doc, "peers_changed")) {
-      auto changed = node_list(doc, "peers_changed", where);
-      if (!changed) return changed.error();
-      m.peers_changed = std::move(*changed);
+      WARREN_ASSIGN_OR_RETURN(m.peers_changed, node_list(doc, "peers_changed", where));
     }
     if (find(doc, "peers_removed")) {
       auto removed = list_of<NodeId>(doc, "peers_removed", where, SIZE_MAX, id_value);
@@ -305,14 +277,10 @@ Result<ServerMessage> decode_map(const json& doc) {
     }
   }
   if (const json* v = find(doc, "self")) {
-    auto self = peer_node_from_json(*v, at(where, "self"));
-    if (!self) return self.error();
-    m.self = std::move(*self);
+    WARREN_ASSIGN_OR_RETURN(m.self, peer_node_from_json(*v, at(where, "self")));
   }
   if (const json* v = find(doc, "relay_map")) {
-    auto relay_map = relay_map_from_json(*v, at(where, "relay_map"));
-    if (!relay_map) return relay_map.error();
-    m.relay_map = std::move(*relay_map);
+    WARREN_ASSIGN_OR_RETURN(m.relay_map, relay_map_from_json(*v, at(where, "relay_map")));
   }
   if (const json* v = find(doc, "packet_filter")) {
     auto filter = packet_filter_from_json(*v);
@@ -341,9 +309,7 @@ Result<RemovedRelayKey> removed_key_value(const json& v, const std::string& wher
   }
   if (Status s = check_keys(v, where, {"key", "reason"}); !s) return s.error();
   RemovedRelayKey out;
-  auto key = required_key(v, "key", where);
-  if (!key) return key.error();
-  out.key = *key;
+  WARREN_ASSIGN_OR_RETURN(out.key, required_key(v, "key", where));
   auto reason = required_text(v, "reason", where, kMaxRemovalReasonBytes);
   if (!reason) return reason.error();
   if (reason->empty()) return error_at(at(where, "reason"), "empty; say why the key was removed");
@@ -372,15 +338,11 @@ Result<ServerMessage> decode_relay_keys(const json& doc) {
     for (const char* key : {"added", "removed"}) {
       if (find(doc, key)) return error_at(at(where, key), "not allowed in a full key set");
     }
-    auto keys = key_list(doc, "keys", where);
-    if (!keys) return keys.error();
-    m.keys = std::move(*keys);
+    WARREN_ASSIGN_OR_RETURN(m.keys, key_list(doc, "keys", where));
   } else {
     if (find(doc, "keys")) return error_at(at(where, "keys"), "only allowed with \"full\": true");
     if (find(doc, "added")) {
-      auto keys = key_list(doc, "added", where);
-      if (!keys) return keys.error();
-      m.added = std::move(*keys);
+      WARREN_ASSIGN_OR_RETURN(m.added, key_list(doc, "added", where));
     }
     if (find(doc, "removed")) {
       auto removed = list_of<RemovedRelayKey>(doc, "removed", where, SIZE_MAX, removed_key_value);
@@ -400,21 +362,15 @@ Result<ServerMessage> decode_register_response(const json& doc) {
   const std::string where = "register_response";
   if (Status s = check_keys(doc, where, {"type", "ok", "error", "node"}); !s) return s.error();
   RegisterResponse m;
-  auto ok = required_bool(doc, "ok", where);
-  if (!ok) return ok.error();
-  m.ok = *ok;
+  WARREN_ASSIGN_OR_RETURN(m.ok, required_bool(doc, "ok", where));
   if (m.ok) {
     if (find(doc, "error")) return error_at(at(where, "error"), "not allowed when ok is true");
     const json* node = find(doc, "node");
     if (!node) return error_at(where, "missing \"node\"");
-    auto n = peer_node_from_json(*node, at(where, "node"));
-    if (!n) return n.error();
-    m.node = std::move(*n);
+    WARREN_ASSIGN_OR_RETURN(m.node, peer_node_from_json(*node, at(where, "node")));
   } else {
     if (find(doc, "node")) return error_at(at(where, "node"), "not allowed when ok is false");
-    auto error = required_text(doc, "error", where, kMaxTextBytes * 4);
-    if (!error) return error.error();
-    m.error = std::move(*error);
+    WARREN_ASSIGN_OR_RETURN(m.error, required_text(doc, "error", where, kMaxTextBytes * 4));
   }
   return ServerMessage(std::move(m));
 }

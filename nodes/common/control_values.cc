@@ -64,9 +64,7 @@ Result<Relay> relay_from_json(const json& v, const std::string& where) {
                     "missing \"key\" (the relay's public key, as `warren relay` prints "
                     "it; it authenticates the relay to the control server)");
   }
-  auto k = key_value(*key, at(where, "key"));
-  if (!k) return k.error();
-  r.key = *k;
+  WARREN_ASSIGN_OR_RETURN(r.key, key_value(*key, at(where, "key")));
   return r;
 }
 
@@ -84,9 +82,7 @@ Result<RelayRegion> region_from_json(const json& v, const std::string& where) {
   if (Status s = json_checks::check_name(*code, at(where, "code")); !s) return s.error();
   region.code = std::move(*code);
   if (const json* name = find(v, "name")) {
-    auto n = text_value(*name, at(where, "name"), kMaxTextBytes);
-    if (!n) return n.error();
-    region.name = std::move(*n);
+    WARREN_ASSIGN_OR_RETURN(region.name, text_value(*name, at(where, "name"), kMaxTextBytes));
   } else {
     region.name = region.code;
   }
@@ -158,15 +154,9 @@ Result<PeerNode> peer_node_from_json(const json& v, const std::string& where) {
   PeerNode n;
   const json* id_json = find(v, "id");
   if (!id_json) return error_at(where, "missing \"id\"");
-  auto id = id_value(*id_json, at(where, "id"));
-  if (!id) return id.error();
-  n.id = *id;
-  auto name = required_text(v, "name", where, kMaxTextBytes);
-  if (!name) return name.error();
-  n.name = std::move(*name);
-  auto user = required_text(v, "user", where, kMaxTextBytes);
-  if (!user) return user.error();
-  n.user = std::move(*user);
+  WARREN_ASSIGN_OR_RETURN(n.id, id_value(*id_json, at(where, "id")));
+  WARREN_ASSIGN_OR_RETURN(n.name, required_text(v, "name", where, kMaxTextBytes));
+  WARREN_ASSIGN_OR_RETURN(n.user, required_text(v, "user", where, kMaxTextBytes));
   auto tags = list_of<std::string>(
       v, "tags", where, SIZE_MAX,
       [](const json& t, const std::string& w) { return text_value(t, w, kMaxTextBytes); });
@@ -175,9 +165,7 @@ Result<PeerNode> peer_node_from_json(const json& v, const std::string& where) {
   for (auto [key, out] : {std::pair<const char*, PublicKey*>{"node_key", &n.node_key},
                           {"machine_key", &n.machine_key},
                           {"disco_key", &n.disco_key}}) {
-    auto k = required_key(v, key, where);
-    if (!k) return k.error();
-    *out = *k;
+    WARREN_ASSIGN_OR_RETURN(*out, required_key(v, key, where));
   }
   auto addresses = list_of<Prefix>(v, "addresses", where, 2, prefix_value);
   if (!addresses) return addresses.error();
@@ -188,32 +176,24 @@ Result<PeerNode> peer_node_from_json(const json& v, const std::string& where) {
   }
   n.ipv4 = (*addresses)[0].network();
   n.ipv6 = (*addresses)[1].network();
-  auto routes = list_of<Prefix>(v, "routes", where, SIZE_MAX, prefix_value);
-  if (!routes) return routes.error();
-  n.routes = std::move(*routes);
+  WARREN_ASSIGN_OR_RETURN(n.routes, list_of<Prefix>(v, "routes", where, SIZE_MAX, prefix_value));
   auto allowed = list_of<Prefix>(v, "allowed_ips", where, SIZE_MAX, prefix_value);
   if (!allowed) return allowed.error();
   if (*allowed != n.allowed_ips()) {
     return error_at(at(where, "allowed_ips"), "must be the addresses followed by the routes");
   }
-  auto endpoints = list_of<Endpoint>(v, "endpoints", where, SIZE_MAX, endpoint_value);
-  if (!endpoints) return endpoints.error();
-  n.endpoints = std::move(*endpoints);
+  WARREN_ASSIGN_OR_RETURN(n.endpoints,
+                          list_of<Endpoint>(v, "endpoints", where, SIZE_MAX, endpoint_value));
   const json* home_relay_json = find(v, "home_relay");
   if (!home_relay_json) return error_at(where, "missing \"home_relay\"");
-  auto home_relay = relay_region_value(*home_relay_json, at(where, "home_relay"));
-  if (!home_relay) return home_relay.error();
-  n.home_relay = *home_relay;
-  auto online = required_bool(v, "online", where);
-  if (!online) return online.error();
-  n.online = *online;
+  WARREN_ASSIGN_OR_RETURN(n.home_relay,
+                          relay_region_value(*home_relay_json, at(where, "home_relay")));
+  WARREN_ASSIGN_OR_RETURN(n.online, required_bool(v, "online", where));
   for (auto [key, out] : {std::pair<const char*, int64_t*>{"last_seen", &n.last_seen_unix_s},
                           {"key_expiry", &n.key_expiry_unix_s}}) {
     const json* t = find(v, key);
     if (!t) return error_at(where, "missing " + in_quotes(key));
-    auto s = unix_seconds_value(*t, at(where, key));
-    if (!s) return s.error();
-    *out = *s;
+    WARREN_ASSIGN_OR_RETURN(*out, unix_seconds_value(*t, at(where, key)));
   }
   return n;
 }
@@ -240,33 +220,22 @@ Result<PeerPatch> peer_patch_from_json(const json& v, const std::string& where) 
   PeerPatch p;
   const json* id_json = find(v, "id");
   if (!id_json) return error_at(where, "missing \"id\"");
-  auto id = id_value(*id_json, at(where, "id"));
-  if (!id) return id.error();
-  p.id = *id;
+  WARREN_ASSIGN_OR_RETURN(p.id, id_value(*id_json, at(where, "id")));
   if (find(v, "endpoints")) {
-    auto endpoints = list_of<Endpoint>(v, "endpoints", where, SIZE_MAX, endpoint_value);
-    if (!endpoints) return endpoints.error();
-    p.endpoints = std::move(*endpoints);
+    WARREN_ASSIGN_OR_RETURN(p.endpoints,
+                            list_of<Endpoint>(v, "endpoints", where, SIZE_MAX, endpoint_value));
   }
   if (const json* r = find(v, "home_relay")) {
-    auto region = relay_region_value(*r, at(where, "home_relay"));
-    if (!region) return region.error();
-    p.home_relay = *region;
+    WARREN_ASSIGN_OR_RETURN(p.home_relay, relay_region_value(*r, at(where, "home_relay")));
   }
   if (find(v, "online")) {
-    auto online = required_bool(v, "online", where);
-    if (!online) return online.error();
-    p.online = *online;
+    WARREN_ASSIGN_OR_RETURN(p.online, required_bool(v, "online", where));
   }
   if (const json* t = find(v, "last_seen")) {
-    auto s = unix_seconds_value(*t, at(where, "last_seen"));
-    if (!s) return s.error();
-    p.last_seen_unix_s = *s;
+    WARREN_ASSIGN_OR_RETURN(p.last_seen_unix_s, unix_seconds_value(*t, at(where, "last_seen")));
   }
   if (find(v, "disco_key")) {
-    auto k = required_key(v, "disco_key", where);
-    if (!k) return k.error();
-    p.disco_key = *k;
+    WARREN_ASSIGN_OR_RETURN(p.disco_key, required_key(v, "disco_key", where));
   }
   return p;
 }

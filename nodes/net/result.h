@@ -13,12 +13,14 @@ struct Error {
   std::string message;  // says what went wrong and, where it can, what to do about it
 };
 
-inline Error make_error(std::string message) { return Error{std::move(message)}; }
+inline Error make_error(std::string message) {
+  return Error{std::move(message)};
+}
 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}    // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return v_.index() == 0; }
@@ -70,3 +72,15 @@ class [[nodiscard]] Status {
 };
 
 }  // namespace warren
+
+// `WARREN_ASSIGN_OR_RETURN(lhs, expr);` evaluates `expr` (a Result<T>); on an error it returns
+// that error from the enclosing function (whose return type is a Result or a Status), else it
+// moves the value into `lhs`. For decoders, which are long chains of exactly this.
+#define WARREN_RESULT_CONCAT_INNER(a, b) a##b
+#define WARREN_RESULT_CONCAT(a, b) WARREN_RESULT_CONCAT_INNER(a, b)
+#define WARREN_ASSIGN_OR_RETURN(lhs, expr) \
+  WARREN_ASSIGN_OR_RETURN_IMPL(WARREN_RESULT_CONCAT(warren_result_, __LINE__), lhs, expr)
+#define WARREN_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                 \
+  if (!tmp) return tmp.error();                      \
+  lhs = std::move(*tmp)
