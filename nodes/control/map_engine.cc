@@ -90,8 +90,7 @@ std::vector<NodeId> union_sorted(std::vector<NodeId> a, const std::vector<NodeId
 
 MapEngine::MapEngine(Clock& clock, MapOutput& output, Duration batch_window, RelayMap relay_map,
                      Policy policy)
-    : clock_(clock),
-      output_(output),
+    : output_(output),
       batch_window_(batch_window),
       relay_map_(std::move(relay_map)),
       relay_map_json_(relay_map_to_json(relay_map_).dump()),

@@ -184,7 +184,6 @@ class MapEngine {
   template <typename Build>
   void send_built(MapSessionId id, Build build);
 
-  Clock& clock_;
   MapOutput& output_;
   Duration batch_window_;
   RelayMap relay_map_;
